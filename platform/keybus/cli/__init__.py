@@ -1,0 +1,30 @@
+"""The `keybus` command: one Typer sub-application per command group."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import typer
+
+from keybus.cli import dev, topics
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="keybus",
+    help="Run and operate a keybus event platform.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(dev.app, name="dev")
+app.add_typer(topics.app, name="topics")
+
+
+def main() -> None:
+    """Run the keybus command line."""
+    logging.basicConfig(
+        level=os.environ.get("KEYBUS_LOG_LEVEL", "WARNING").upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    app()

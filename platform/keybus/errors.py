@@ -1,0 +1,29 @@
+"""The keybus error hierarchy: one root, structured fields, and whether a retry can help."""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigurationError",
+    "KeybusError",
+]
+
+
+class KeybusError(Exception):
+    """Root of every error keybus raises on purpose.
+
+    Attributes:
+        retryable: True when the same call may succeed later without any change,
+            for example after a broker or registry comes back.
+    """
+
+    retryable: bool = False
+
+    def __init__(self, message: str, *, retryable: bool | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if retryable is not None:
+            self.retryable = retryable
+
+
+class ConfigurationError(KeybusError):
+    """A setting, file or argument has a value keybus cannot use."""

@@ -1,0 +1,1 @@
+"""Faust apps: one module per deployable stream processor."""
