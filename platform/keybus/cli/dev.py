@@ -1,0 +1,103 @@
+"""`keybus dev`: start, inspect and stop the local regions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from keybus.cli.console import console, fail
+from keybus.cluster import ClusterError, LocalKafka, keybus_home, known_regions, region_cluster
+from keybus.errors import ConfigurationError
+from keybus.settings import DevSettings
+
+__all__ = ["app", "parse_regions"]
+
+app = typer.Typer(help="Run the local platform: Kafka per region.", no_args_is_help=True)
+
+RegionsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--regions",
+        help="Comma-separated regions to act on, for example east,west. "
+        "Default: KEYBUS_REGIONS, else east.",
+    ),
+]
+
+
+def parse_regions(value: str | None) -> list[str]:
+    """Split a --regions value and check every name."""
+    raw = value if value is not None else DevSettings().regions
+    regions = [name.strip() for name in raw.split(",") if name.strip()]
+    if not regions:
+        raise ConfigurationError("--regions is empty. Name at least one region, such as east.")
+    unknown = [name for name in regions if name not in known_regions()]
+    if unknown:
+        raise ConfigurationError(
+            f"Unknown region(s) {', '.join(unknown)} in --regions. "
+            f"Known regions: {', '.join(known_regions())}."
+        )
+    return regions
+
+
+@app.command()
+def up(regions: RegionsOption = None) -> None:
+    """Start Kafka for each region; regions already running are left as they are."""
+    try:
+        names = parse_regions(regions)
+        clusters = [region_cluster(name) for name in names]
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+        ) as progress:
+            for cluster in clusters:
+                _start(progress, cluster)
+    except (ClusterError, ConfigurationError) as exc:
+        fail(exc)
+    for cluster in clusters:
+        console.print(f"[green]up[/] {cluster.name}: Kafka at {cluster.bootstrap_servers}")
+
+
+def _start(progress: Progress, cluster: LocalKafka) -> None:
+    task = progress.add_task(f"{cluster.name}: checking", total=None)
+
+    def show(message: str) -> None:
+        progress.update(task, description=f"{cluster.name}: {message}")
+
+    started = cluster.start(on_progress=show)
+    outcome = "started" if started else "already running"
+    progress.update(task, description=f"{cluster.name}: Kafka {outcome}", total=1, completed=1)
+
+
+@app.command()
+def status() -> None:
+    """Show each local region: running or not, its pid, address and log."""
+    table = Table("region", "state", "pid", "bootstrap servers", "log")
+    for name in known_regions():
+        cluster = region_cluster(name)
+        if not cluster.folder.exists():
+            table.add_row(name, "[dim]never started[/]", "", cluster.bootstrap_servers, "")
+            continue
+        state = cluster.status()
+        shown = "[green]running[/]" if state.running else "[yellow]stopped[/]"
+        table.add_row(
+            name, shown, str(state.pid or ""), state.bootstrap_servers, str(state.log_path)
+        )
+    console.print(table)
+    console.print(f"state folder: {keybus_home()}")
+
+
+@app.command()
+def down(regions: RegionsOption = None) -> None:
+    """Stop the local regions (all known regions unless --regions is given)."""
+    try:
+        names = parse_regions(regions) if regions is not None else known_regions()
+    except ConfigurationError as exc:
+        fail(exc)
+    for name in names:
+        cluster = region_cluster(name)
+        if cluster.stop():
+            console.print(f"[green]stopped[/] {name}")
+        else:
+            console.print(f"[dim]{name} was not running[/]")

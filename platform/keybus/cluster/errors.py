@@ -1,0 +1,57 @@
+"""Errors raised while fetching, starting and stopping local Kafka processes."""
+
+from __future__ import annotations
+
+from keybus.errors import KeybusError
+
+__all__ = [
+    "BrokerStartError",
+    "ClusterError",
+    "DistributionError",
+    "PortInUseError",
+    "ToolNotFoundError",
+]
+
+
+class ClusterError(KeybusError):
+    """A local Kafka or MirrorMaker process could not be fetched, started or stopped."""
+
+
+class ToolNotFoundError(ClusterError):
+    """A program keybus needs to run Kafka, such as `java` or `mvn`, is not on PATH."""
+
+    def __init__(self, tool: str, purpose: str, install_hint: str) -> None:
+        super().__init__(
+            f"Cannot {purpose}: the program '{tool}' was not found on PATH. {install_hint}"
+        )
+        self.tool = tool
+
+
+class DistributionError(ClusterError):
+    """Maven failed to resolve the Kafka jars."""
+
+
+class PortInUseError(ClusterError):
+    """A port a local cluster needs is already taken by another process."""
+
+    def __init__(self, cluster: str, port: int, role: str) -> None:
+        super().__init__(
+            f"Cannot start Kafka cluster '{cluster}': {role} port {port} on 127.0.0.1 is "
+            f"already in use. Stop the process listening on {port}, or choose other ports "
+            "for this cluster."
+        )
+        self.cluster = cluster
+        self.port = port
+
+
+class BrokerStartError(ClusterError):
+    """The broker process exited or did not answer metadata requests in time."""
+
+    def __init__(self, cluster: str, reason: str, log_path: str, log_tail: str) -> None:
+        super().__init__(
+            f"Kafka cluster '{cluster}' failed to start: {reason}. "
+            f"Last lines of {log_path}:\n{log_tail}"
+        )
+        self.cluster = cluster
+        self.log_path = log_path
+        self.retryable = True
