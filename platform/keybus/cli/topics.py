@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
@@ -57,7 +58,7 @@ def _print(changes: list[TopicChange]) -> int:
     for change in pending:
         for line in change.describe():
             colour = {"+": "green", "~": "yellow", "-": "red"}[line[0]]
-            console.print(f"[{colour}]{line}[/]", highlight=False)
+            console.print(f"[{colour}]{escape(line)}[/]", highlight=False, soft_wrap=True)
     unchanged = len(changes) - len(pending)
     console.print(f"{len(pending)} topic(s) to change, {unchanged} unchanged.")
     return len(pending)

@@ -1,0 +1,5 @@
+"""Run the keybus command with `python -m keybus.cli`."""
+
+from keybus.cli import main
+
+main()

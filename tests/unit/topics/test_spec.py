@@ -1,0 +1,100 @@
+"""Topic specs loaded from YAML: valid files and the messages for malformed ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from keybus.topics import TopicSpecError, load_topics
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "topics.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_repository_topics_file_is_valid() -> None:
+    specs = load_topics(REPO / "deploy" / "topics.yaml")
+
+    assert specs
+    assert len({spec.name for spec in specs}) == len(specs)
+
+
+def test_config_values_become_strings(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "topics:\n  - name: t1\n    partitions: 2\n    config:\n"
+        "      retention.ms: 1000\n      unclean.leader.election.enable: false\n",
+    )
+
+    [spec] = load_topics(path)
+
+    assert spec.partitions == 2
+    assert spec.config == {"retention.ms": "1000", "unclean.leader.election.enable": "false"}
+
+
+def test_not_yaml_names_file(tmp_path: Path) -> None:
+    path = _write(tmp_path, "topics: [\n  - name: t1\n")
+
+    with pytest.raises(TopicSpecError) as excinfo:
+        load_topics(path)
+
+    assert f"Topics file {path} is not valid YAML" in str(excinfo.value)
+
+
+def test_zero_partitions_names_topic_and_field(tmp_path: Path) -> None:
+    path = _write(tmp_path, "topics:\n  - name: orders\n    partitions: 0\n")
+
+    with pytest.raises(TopicSpecError) as excinfo:
+        load_topics(path)
+
+    message = str(excinfo.value)
+    assert "topics[orders].partitions" in message
+    assert "greater than or equal to 1" in message
+    assert "got 0" in message
+
+
+def test_unknown_key_is_rejected(tmp_path: Path) -> None:
+    path = _write(tmp_path, "topics:\n  - name: orders\n    partitons: 3\n")
+
+    with pytest.raises(TopicSpecError) as excinfo:
+        load_topics(path)
+
+    message = str(excinfo.value)
+    assert "topics[orders].partitons" in message
+    assert "Extra inputs are not permitted" in message
+
+
+def test_invalid_topic_name_is_rejected(tmp_path: Path) -> None:
+    path = _write(tmp_path, "topics:\n  - name: 'bad name!'\n")
+
+    with pytest.raises(TopicSpecError) as excinfo:
+        load_topics(path)
+
+    message = str(excinfo.value)
+    assert "topics[bad name!].name" in message
+    assert "should match pattern" in message
+
+
+def test_duplicate_topic_is_rejected(tmp_path: Path) -> None:
+    path = _write(tmp_path, "topics:\n  - name: a\n  - name: a\n")
+
+    with pytest.raises(TopicSpecError) as excinfo:
+        load_topics(path)
+
+    assert "topic 'a' is declared twice" in str(excinfo.value)
+
+
+def test_missing_file_says_how_to_fix(tmp_path: Path) -> None:
+    with pytest.raises(TopicSpecError) as excinfo:
+        load_topics(tmp_path / "absent.yaml")
+
+    assert "does not exist. Create it or pass --file." in str(excinfo.value)
+
+
+def test_empty_file_has_no_topics(tmp_path: Path) -> None:
+    assert load_topics(_write(tmp_path, "")) == []
