@@ -7,7 +7,7 @@ import os
 
 import typer
 
-from keybus.cli import dev, topics
+from keybus.cli import demo, dev, topics
 
 __all__ = ["app", "main"]
 
@@ -17,6 +17,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+app.add_typer(demo.app, name="demo")
 app.add_typer(dev.app, name="dev")
 app.add_typer(topics.app, name="topics")
 

@@ -9,7 +9,14 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from keybus.cli.console import console, fail
-from keybus.cluster import ClusterError, LocalKafka, keybus_home, known_regions, region_cluster
+from keybus.cluster import (
+    ClusterError,
+    KafkaDistribution,
+    LocalKafka,
+    keybus_home,
+    known_regions,
+    region_cluster,
+)
 from keybus.errors import ConfigurationError
 from keybus.settings import DevSettings
 
@@ -101,3 +108,16 @@ def down(regions: RegionsOption = None) -> None:
             console.print(f"[green]stopped[/] {name}")
         else:
             console.print(f"[dim]{name} was not running[/]")
+
+
+@app.command()
+def fetch() -> None:
+    """Download the pinned Apache Kafka jars with Maven (nothing when already there)."""
+    distribution = KafkaDistribution.default()
+    try:
+        with console.status(f"Fetching Apache Kafka {distribution.version} jars with Maven"):
+            fetched = distribution.fetch()
+    except ClusterError as exc:
+        fail(exc)
+    outcome = "fetched" if fetched else "already present"
+    console.print(f"Apache Kafka {distribution.version} jars {outcome} in {distribution.libs}")

@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
+from rich.markup import escape
 
 from keybus.cli.console import console, fail
 from keybus.topics import (
