@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+from keybus.routing.envelope import routing_document
 from keybus.routing.errors import PatternError, RulesFileError
 from keybus.routing.matcher import CompiledPatterns, compile_pattern, matches
 from keybus.routing.pattern import Pattern, parse_pattern
+from keybus.routing.rules import Rule, RuleSet, load_rules, rules_from_data
+from keybus.routing.transform import InputTransformer, TransformError
+from keybus.routing.watcher import RuleSetWatcher
 
 __all__ = [
     "CompiledPatterns",
+    "InputTransformer",
     "Pattern",
     "PatternError",
+    "Rule",
+    "RuleSet",
+    "RuleSetWatcher",
     "RulesFileError",
+    "TransformError",
     "compile_pattern",
+    "load_rules",
     "matches",
     "parse_pattern",
+    "routing_document",
+    "rules_from_data",
 ]
