@@ -7,7 +7,7 @@ import os
 
 import typer
 
-from keybus.cli import demo, dev, topics
+from keybus.cli import demo, dev, registry, topics
 
 __all__ = ["app", "main"]
 
@@ -20,6 +20,7 @@ app = typer.Typer(
 app.add_typer(demo.app, name="demo")
 app.add_typer(dev.app, name="dev")
 app.add_typer(topics.app, name="topics")
+app.add_typer(registry.app, name="registry")
 
 
 def main() -> None:

@@ -1,0 +1,94 @@
+"""`keybus registry`: run keybus's Confluent-compatible schema registry."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from keybus.cli.console import fail
+from keybus.errors import ConfigurationError
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Run keybus's Confluent-compatible schema registry.")
+
+
+class _JsonFormatter(logging.Formatter):
+    """Format log records as one JSON object per line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        document = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            document["exception"] = self.formatException(record.exc_info)
+        return json.dumps(document)
+
+
+def _configure_logging() -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(_JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(os.environ.get("KEYBUS_LOG_LEVEL", "INFO").upper())
+
+
+@app.command()
+def serve(
+    *,
+    bootstrap_servers: Annotated[
+        str,
+        typer.Option(
+            "--bootstrap-servers",
+            "-b",
+            envvar="KEYBUS_BOOTSTRAP_SERVERS",
+            help="Kafka, as host:port[,host:port].",
+        ),
+    ] = "127.0.0.1:9092",
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 8081,
+    advertised_url: Annotated[
+        str | None,
+        typer.Option(help="URL other instances forward writes to; default http://HOST:PORT."),
+    ] = None,
+    schemas_topic: Annotated[
+        str, typer.Option(help="Compacted topic holding the schemas.")
+    ] = "_schemas",
+    auth_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="File of user:password:role lines (read-only or read-write) for basic auth."
+        ),
+    ] = None,
+    max_request_bytes: Annotated[
+        int, typer.Option(help="Largest request body accepted, in bytes.")
+    ] = 2 * 1024 * 1024,
+) -> None:
+    """Serve the Confluent Schema Registry REST API, stored in Kafka."""
+    # The service extra (FastAPI, uvicorn) is imported only when the service runs.
+    from keybus.registry.server import RegistrySettings  # noqa: PLC0415
+    from keybus.registry.server import serve as serve_registry  # noqa: PLC0415
+
+    _configure_logging()
+    try:
+        settings = RegistrySettings(
+            bootstrap_servers=bootstrap_servers,
+            host=host,
+            port=port,
+            advertised_url=advertised_url,
+            schemas_topic=schemas_topic,
+            auth_file=auth_file,
+            max_request_bytes=max_request_bytes,
+        )
+        serve_registry(settings)
+    except (ValidationError, ConfigurationError) as exc:
+        fail(f"Registry not started: {exc}")

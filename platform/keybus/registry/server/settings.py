@@ -1,0 +1,84 @@
+"""Settings of the registry service, from arguments or KEYBUS_REGISTRY_* variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from keybus.errors import ConfigurationError
+
+__all__ = ["ROLES", "RegistrySettings", "User", "load_users"]
+
+ROLES = ("read-only", "read-write")
+
+
+class RegistrySettings(BaseSettings):
+    """How one registry instance listens, where it stores and whom it serves."""
+
+    model_config = SettingsConfigDict(env_prefix="KEYBUS_REGISTRY_", extra="forbid")
+
+    bootstrap_servers: str = Field(default="127.0.0.1:9092", description="Kafka bootstrap servers.")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8081, ge=1, le=65535)
+    advertised_url: str | None = Field(
+        default=None,
+        description="URL other instances forward writes to; default http://HOST:PORT.",
+    )
+    schemas_topic: str = "_schemas"
+    coordination_topic: str | None = Field(
+        default=None,
+        description="Election and high-water-mark topic; default <schemas_topic>_keybus.",
+    )
+    replication_factor: int | None = Field(
+        default=None, ge=1, description="Replication of new topics; default min(3, brokers)."
+    )
+    default_compatibility: str = "BACKWARD"
+    max_request_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    auth_file: Path | None = Field(
+        default=None,
+        description="File of `user:password:role` lines (role read-only or read-write); "
+        "when set, every request but /health needs HTTP basic authentication.",
+    )
+    startup_timeout_s: float = Field(default=60.0, gt=0)
+    forward_timeout_s: float = Field(default=10.0, gt=0)
+
+    @property
+    def url(self) -> str:
+        """The URL announced to other instances."""
+        return self.advertised_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def coordination(self) -> str:
+        """The coordination topic name."""
+        return self.coordination_topic or f"{self.schemas_topic}_keybus"
+
+
+class User:
+    """A user of the registry with a password and a role."""
+
+    __slots__ = ("name", "password", "role")
+
+    def __init__(self, name: str, password: str, role: str) -> None:
+        self.name = name
+        self.password = password
+        self.role = role
+
+
+def load_users(path: Path) -> dict[str, User]:
+    """Read `user:password:role` lines; blank lines and `#` comments are skipped."""
+    users: dict[str, User] = {}
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        name, _, rest = stripped.partition(":")
+        password, _, role = rest.rpartition(":")
+        if not name or not password or role not in ROLES:
+            raise ConfigurationError(
+                f"Line {number} of {path} is not `user:password:role` with role "
+                f"{' or '.join(ROLES)}. Fix the line or remove it."
+            )
+        users[name] = User(name, password, role)
+    return users
