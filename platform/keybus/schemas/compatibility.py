@@ -256,9 +256,18 @@ class _Checker:
 
 
 def _writer_fields(writer: RecordNode, reader_field: FieldNode) -> list[FieldNode]:
+    """Return the writer fields a reader field reads: its namesake, else those of its aliases.
+
+    NOTE: Avro Java 1.12's checker raises AvroRuntimeException when a reader field's name
+    and one of its aliases both match writer fields; keybus takes the field of the same
+    name, as a reader alias only stands in for a writer name the reader does not have.
+    """
+    direct = writer.field_named(reader_field.name)
+    if direct is not None:
+        return [direct]
     matches: list[FieldNode] = []
-    for name in [reader_field.name, *reader_field.aliases]:
-        match = writer.field_named(name)
+    for alias in reader_field.aliases:
+        match = writer.field_named(alias)
         if match is not None and match not in matches:
             matches.append(match)
     return matches
