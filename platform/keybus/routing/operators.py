@@ -283,25 +283,24 @@ def _anything_but_values(clause: AnythingBut, values: list[Any], path: Path) -> 
 
 def _anything_but_operator(clause: AnythingBut, operand: dict[str, Any], path: Path) -> None:
     operator, value = _single_key(operand, path)
-    inner_path = (*path, operator)
-    strings = _string_list(value, operator, inner_path)
-    if operator in ("prefix", "suffix"):
-        if "" in strings:
-            raise _fail(f"an 'anything-but' {operator} must not be empty", inner_path)
-        if operator == "prefix":
-            clause.prefixes = tuple(strings)
-        else:
-            clause.suffixes = tuple(strings)
-    elif operator == "equals-ignore-case":
-        clause.lowered = {text.lower() for text in strings}
-    elif operator == "wildcard":
-        clause.wildcards = [compile_wildcard(text, inner_path) for text in strings]
-    else:
+    if operator not in ("prefix", "suffix", "equals-ignore-case", "wildcard"):
         raise _fail(
             f"'anything-but' does not support {operator!r}; "
             "use prefix, suffix, equals-ignore-case or wildcard",
             path,
         )
+    inner_path = (*path, operator)
+    strings = _string_list(value, operator, inner_path)
+    if operator == "equals-ignore-case":
+        clause.lowered = {text.lower() for text in strings}
+    elif operator == "wildcard":
+        clause.wildcards = [compile_wildcard(text, inner_path) for text in strings]
+    elif "" in strings:
+        raise _fail(f"an 'anything-but' {operator} must not be empty", inner_path)
+    elif operator == "prefix":
+        clause.prefixes = tuple(strings)
+    else:
+        clause.suffixes = tuple(strings)
 
 
 def _string_list(value: Any, operator: str, path: Path) -> list[str]:
