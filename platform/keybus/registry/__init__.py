@@ -2,4 +2,20 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from keybus.registry.client import (
+    CompatibilityResult,
+    RegisteredSchema,
+    RegistryClient,
+    RegistryError,
+    RegistryUnavailableError,
+    SchemaNotRegisteredError,
+)
+
+__all__ = [
+    "CompatibilityResult",
+    "RegisteredSchema",
+    "RegistryClient",
+    "RegistryError",
+    "RegistryUnavailableError",
+    "SchemaNotRegisteredError",
+]

@@ -150,7 +150,9 @@ def _read_json(path: Path) -> dict[str, Any]:
     try:
         loaded = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise CatalogError(f"Cannot read schema file {path}: {exc}. Fix the file.", path=path) from exc
+        raise CatalogError(
+            f"Cannot read schema file {path}: {exc}. Fix the file.", path=path
+        ) from exc
     if not isinstance(loaded, dict) or loaded.get("type") not in _NAMED_KINDS:
         raise CatalogError(
             f"Schema file {path} must hold one named type (record, enum or fixed), "

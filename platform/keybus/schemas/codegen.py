@@ -32,6 +32,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+
 def render_bindings(catalog: Catalog, package: str = DEFAULT_PACKAGE) -> dict[str, str]:
     """Render the bindings package as relative file path -> file text."""
     types = _collect(catalog)
@@ -54,7 +55,7 @@ def render_bindings(catalog: Catalog, package: str = DEFAULT_PACKAGE) -> dict[st
 def write_bindings(catalog: Catalog, output: Path, package: str = DEFAULT_PACKAGE) -> list[Path]:
     """Write the bindings under `output`, removing generated files no longer produced."""
     files = render_bindings(catalog, package)
-    stale = {p for p in _generated_files(output)} - {output / name for name in files}
+    stale = set(_generated_files(output)) - {output / name for name in files}
     for path in stale:
         path.unlink()
         logger.info("removed stale binding path=%s", path)
@@ -113,15 +114,14 @@ def _render_root(catalog: Catalog, package: str) -> str:
         "",
         "from __future__ import annotations",
         "",
-        "from keybus.events import Event",
     ]
     for namespace in sorted({namespace_of(e) for e in events}):
         names = sorted(short_name(e) for e in events if namespace_of(e) == namespace)
         lines.append(f"from {package}.{module_name(namespace)} import (")
         lines.extend(f"    {name}," for name in names)
         lines.append(")")
-    lines += ["", "__all__ = ["]
-    lines += [f'    "{name}",' for name in sorted(["EVENT_TYPES", *map(short_name, events)])]
+    lines += ["from keybus.events import Event", "", "__all__ = ["]
+    lines += ['    "EVENT_TYPES",', *(f'    "{short_name(e)}",' for e in events)]
     lines += ["]", "", "EVENT_TYPES: dict[str, type[Event]] = {"]
     lines += [f"    {short_name(e)}.__avro_name__: {short_name(e)}," for e in events]
     lines += ["}", '"""Every generated event model by its Avro full name."""', ""]
@@ -134,7 +134,7 @@ def render_module(
     """Render the module of one namespace: enums, fixed aliases, records and events."""
     renderer = ModuleRenderer(namespace, types, package)
     body = [renderer.render(named) for named in _ordered(members, types)]
-    return renderer.header() + "\n\n" + "\n\n".join(body) + renderer.footer()
+    return renderer.header() + "\n\n\n" + "\n\n".join(body) + renderer.footer()
 
 
 def _ordered(members: list[NamedType], types: Mapping[str, NamedType]) -> list[NamedType]:
@@ -150,6 +150,7 @@ def _ordered(members: list[NamedType], types: Mapping[str, NamedType]) -> list[N
                 del done[named.full_name]
                 visit(local[dependency])
                 done[named.full_name] = named
+
     for named in sorted(members, key=lambda m: (m.event is not None, m.full_name)):
         visit(named)
     return list(done.values())
@@ -179,5 +180,3 @@ def _named_inline(node: Any) -> set[str]:
     if isinstance(node, list):
         return set().union(*(_named_inline(b) for b in node)) if node else set()
     return set()
-
-

@@ -1,0 +1,5 @@
+"""Generated package for Avro namespaces under com."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -1,0 +1,109 @@
+"""CloudEvents binary-mode Kafka headers and the W3C `traceparent` header of keybus events."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from keybus.errors import KeybusError
+
+__all__ = [
+    "AVRO_CONTENT_TYPE",
+    "CloudEventAttributes",
+    "InvalidTraceparentError",
+    "check_traceparent",
+    "event_headers",
+    "new_traceparent",
+    "read_headers",
+]
+
+AVRO_CONTENT_TYPE = "application/avro"
+SPEC_VERSION = b"1.0"
+_TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
+
+Headers = list[tuple[str, bytes]]
+
+
+class InvalidTraceparentError(KeybusError):
+    """A `traceparent` value does not follow W3C Trace Context level 1."""
+
+
+@dataclass(frozen=True)
+class CloudEventAttributes:
+    """The CloudEvents attributes and trace context read from a record's headers."""
+
+    id: str | None
+    type: str | None
+    source: str | None
+    time: str | None
+    subject: str | None
+    spec_version: str | None
+    content_type: str | None
+    traceparent: str | None
+
+
+def new_traceparent() -> str:
+    """Return a new sampled W3C `traceparent` with random trace and span ids."""
+    ids = os.urandom(24).hex()
+    return f"00-{ids[:32]}-{ids[32:]}-01"
+
+
+def check_traceparent(value: str) -> str:
+    """Return `value` if it is a valid version-00 `traceparent`, else raise."""
+    match = _TRACEPARENT.match(value)
+    if match is None or set(match.group(1)) == {"0"} or set(match.group(2)) == {"0"}:
+        raise InvalidTraceparentError(
+            f"traceparent {value!r} is invalid: expected '00-<32 hex trace id>-<16 hex span "
+            "id>-<2 hex flags>' in lower case with non-zero ids (W3C Trace Context). Pass "
+            "the incoming header unchanged, or omit it to start a new trace."
+        )
+    return value
+
+
+def event_headers(
+    *,
+    event_id: str,
+    event_type: str,
+    source: str,
+    occurred_at: datetime,
+    subject: str,
+    traceparent: str | None = None,
+) -> Headers:
+    """Build the CloudEvents binary-mode headers, `content-type` and `traceparent`."""
+    return [
+        ("ce_specversion", SPEC_VERSION),
+        ("ce_id", event_id.encode()),
+        ("ce_type", event_type.encode()),
+        ("ce_source", source.encode()),
+        ("ce_time", _rfc3339(occurred_at).encode()),
+        ("ce_subject", subject.encode()),
+        ("content-type", AVRO_CONTENT_TYPE.encode()),
+        ("traceparent", (traceparent or new_traceparent()).encode()),
+    ]
+
+
+def read_headers(headers: Sequence[tuple[str, bytes | str | None]] | None) -> CloudEventAttributes:
+    """Read CloudEvents attributes and `traceparent` from record headers; missing ones are None."""
+    values: dict[str, str] = {}
+    for key, raw in headers or ():
+        if raw is not None:
+            values[key] = raw.decode(errors="replace") if isinstance(raw, bytes) else raw
+    return CloudEventAttributes(
+        id=values.get("ce_id"),
+        type=values.get("ce_type"),
+        source=values.get("ce_source"),
+        time=values.get("ce_time"),
+        subject=values.get("ce_subject"),
+        spec_version=values.get("ce_specversion"),
+        content_type=values.get("content-type"),
+        traceparent=values.get("traceparent"),
+    )
+
+
+def _rfc3339(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

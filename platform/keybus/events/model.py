@@ -1,0 +1,126 @@
+"""The base models of generated event bindings: Avro records, events and union helpers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from enum import Enum
+from importlib import resources
+from typing import Any, ClassVar, Self
+
+from pydantic import BaseModel, ConfigDict
+
+from keybus.serde.schema import ParsedSchema, parse_schema
+from keybus.types import AggregateId, EventType, TopicName
+
+__all__ = [
+    "AvroRecord",
+    "Event",
+    "decode_union",
+    "encode_union",
+    "packaged_schema",
+    "utc_now",
+]
+
+
+def utc_now() -> datetime:
+    """Return the current time in UTC, truncated to the millisecond Avro keeps."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def packaged_schema(package: str, event_type: str) -> dict[str, Any]:
+    """Load `<package>/schemas/<event_type>.avsc`, a schema shipped inside a Python package."""
+    text = resources.files(package).joinpath("schemas", f"{event_type}.avsc").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+class AvroRecord(BaseModel):
+    """A pydantic model bound to one Avro record type.
+
+    Generated subclasses override `to_avro` and `from_avro` with straight-line code;
+    the generic versions here serve hand-written models.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
+
+    __avro_name__: ClassVar[str] = ""
+
+    def to_avro(self) -> dict[str, Any]:
+        """Return the record as the values fastavro writes, union branches named."""
+        return {name: _to_avro_value(getattr(self, name)) for name in type(self).model_fields}
+
+    @classmethod
+    def from_avro(cls, datum: Mapping[str, Any]) -> Self:
+        """Build the model from values fastavro read with this record's schema."""
+        return cls.model_validate(dict(datum))
+
+
+class Event(AvroRecord):
+    """A domain event: an Avro record with an event id, a time and an aggregate id.
+
+    Subclasses set `__avro_schema__` (the self-contained record schema), `__topic__`
+    (the topic of its aggregate type) and `__aggregate_id_field__` (the field whose
+    value is the record key). The schema is parsed and checked when the class is
+    created, so an invalid schema fails at import, before any event is produced.
+    """
+
+    __avro_schema__: ClassVar[dict[str, Any]]
+    __topic__: ClassVar[str]
+    __aggregate_id_field__: ClassVar[str]
+    __parsed_schema__: ClassVar[ParsedSchema]
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if "__avro_schema__" in cls.__dict__:
+            cls.__parsed_schema__ = parse_schema(cls.__avro_schema__)
+
+    @classmethod
+    def event_type(cls) -> EventType:
+        """Return the Avro full name of this event type."""
+        return EventType(cls.__avro_name__)
+
+    @classmethod
+    def topic(cls) -> TopicName:
+        """Return the topic that holds events of this type's aggregate."""
+        return TopicName(cls.__topic__)
+
+    @classmethod
+    def avro_schema(cls) -> ParsedSchema:
+        """Return the parsed writer schema of this event type."""
+        return cls.__parsed_schema__
+
+    @property
+    def aggregate_id(self) -> AggregateId:
+        """The id of the aggregate this event belongs to; the record key."""
+        return AggregateId(str(getattr(self, type(self).__aggregate_id_field__)))
+
+
+def encode_union(value: Any) -> Any:
+    """Return a union value for fastavro: a record becomes `(full name, dict)`."""
+    if isinstance(value, AvroRecord):
+        return (value.__avro_name__, value.to_avro())
+    return value
+
+
+def decode_union(value: Any, records: Mapping[str, type[AvroRecord]]) -> Any:
+    """Turn a `(full name, dict)` union value from fastavro into the named record model."""
+    if isinstance(value, tuple):
+        name, datum = value
+        return records[name.lstrip(".")].from_avro(datum)
+    return value
+
+
+def _to_avro_value(value: Any) -> Any:
+    if isinstance(value, AvroRecord):
+        return value.to_avro()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list):
+        return [_to_avro_value(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _to_avro_value(item) for key, item in value.items()}
+    return value

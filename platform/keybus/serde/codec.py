@@ -1,0 +1,234 @@
+"""Encode and decode values in the Confluent wire format with fastavro and a schema registry."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from io import BytesIO
+from typing import Any, Protocol
+
+from fastavro import schemaless_reader, schemaless_writer
+from fastavro.validation import ValidationError, validate
+
+from keybus.registry.client import RegisteredSchema, SchemaNotRegisteredError
+from keybus.serde.errors import SerializationError, UnknownSchemaIdError, WireFormatError
+from keybus.serde.naming import SubjectStrategy, topic_record_name_strategy
+from keybus.serde.schema import ParsedSchema, parse_schema
+from keybus.serde.unions import tag_union_branches
+from keybus.serde.wire import frame_header, unframe
+from keybus.types import SchemaId, Subject
+
+__all__ = ["AvroDeserializer", "AvroSerializer", "Decoded", "SchemaRegistry"]
+
+logger = logging.getLogger(__name__)
+
+
+class SchemaRegistry(Protocol):
+    """What the serde layer needs from a registry client."""
+
+    url: str
+
+    def get_schema(self, schema_id: SchemaId) -> str: ...
+
+    def register(self, subject: Subject, schema: str, *, normalize: bool = False) -> SchemaId: ...
+
+    def lookup(
+        self, subject: Subject, schema: str, *, normalize: bool = False
+    ) -> RegisteredSchema: ...
+
+
+class AvroSerializer:
+    """Encode values of one schema into framed Avro bytes.
+
+    The schema is parsed and checked when the serializer is built, so a schema with an
+    invalid default fails at startup, not at the first record. The schema id is
+    resolved once per topic: registered when `auto_register` is set, otherwise looked
+    up, so that only schemas the registry already holds reach Kafka.
+
+    Args:
+        schema: the writer schema, as text, JSON values or a `ParsedSchema`.
+        registry: the registry client.
+        subject_strategy: maps (topic, record name, is_key) to the subject.
+        auto_register: register the schema when missing instead of failing.
+        validate: check every value against the schema before encoding; callers that
+            validated already (generated models) turn this off.
+    """
+
+    def __init__(
+        self,
+        schema: ParsedSchema | str | dict[str, Any] | list[Any],
+        registry: SchemaRegistry,
+        *,
+        subject_strategy: SubjectStrategy = topic_record_name_strategy,
+        auto_register: bool = False,
+        validate: bool = True,
+        is_key: bool = False,
+    ) -> None:
+        self.schema = schema if isinstance(schema, ParsedSchema) else parse_schema(schema)
+        self.registry = registry
+        self.subject_strategy = subject_strategy
+        self.auto_register = auto_register
+        self.validate = validate
+        self.is_key = is_key
+        self._headers: dict[str, bytes] = {}
+
+    def subject(self, topic: str) -> Subject:
+        """Return the subject this serializer's schema belongs to on `topic`."""
+        return self.subject_strategy(topic, self.schema.name, self.is_key)
+
+    def schema_id(self, topic: str) -> SchemaId:
+        """Return the registry id of this serializer's schema for `topic`."""
+        return SchemaId(int.from_bytes(self.header(topic)[1:], "big"))
+
+    def header(self, topic: str) -> bytes:
+        """Return the 5-byte wire-format header for `topic`, resolving the id on first use."""
+        header = self._headers.get(topic)
+        if header is None:
+            header = frame_header(self._resolve_id(topic))
+            self._headers[topic] = header
+        return header
+
+    def __call__(self, datum: Any, topic: str) -> bytes:
+        return self.encode(datum, topic)
+
+    def encode(self, datum: Any, topic: str) -> bytes:
+        """Encode `datum` for `topic` as magic byte, schema id and Avro body.
+
+        Raises:
+            SerializationError: the value does not fit the schema; the message names the
+                field, the value and the expected type.
+            AmbiguousUnionError: a plain dict fits two union branches equally well.
+        """
+        header = self.header(topic)
+        if self.schema.has_record_unions:
+            datum = tag_union_branches(datum, self.schema)
+        if self.validate:
+            self.check(datum)
+        return self.encode_body(datum, header)
+
+    def encode_body(self, datum: Any, header: bytes) -> bytes:
+        """Encode an already checked `datum` behind a header from `header()`."""
+        buffer = BytesIO()
+        buffer.write(header)
+        try:
+            schemaless_writer(buffer, self.schema.parsed, datum)
+        except (ValueError, TypeError, AttributeError, KeyError, OverflowError) as exc:
+            self.check(datum)
+            raise SerializationError(
+                f"Value does not fit schema {self.schema.name}: {type(exc).__name__}: {exc}. "
+                "Check the types of the fields against the schema.",
+                schema_name=self.schema.name,
+                field=None,
+            ) from exc
+        return buffer.getvalue()
+
+    def check(self, datum: Any) -> None:
+        """Raise SerializationError naming the first field of `datum` the schema rejects."""
+        try:
+            validate(datum, self.schema.parsed, raise_errors=True)
+        except ValidationError as exc:
+            first = exc.errors[0] if exc.errors else None
+            field = str(first.field) if first is not None else None
+            expected = _describe(first.schema) if first is not None else "?"
+            value = repr(first.datum)[:80] if first is not None else "?"
+            raise SerializationError(
+                f"Value rejected by schema {self.schema.name}: field '{field}' is {value}, "
+                f"not a valid {expected}. Give the field a value of type {expected}.",
+                schema_name=self.schema.name,
+                field=field,
+            ) from exc
+
+    def _resolve_id(self, topic: str) -> SchemaId:
+        subject = self.subject(topic)
+        if self.auto_register:
+            return self.registry.register(subject, self.schema.text)
+        try:
+            return self.registry.lookup(subject, self.schema.text).schema_id
+        except SchemaNotRegisteredError as exc:
+            raise SchemaNotRegisteredError(
+                f"Schema {self.schema.name} is not registered under subject {subject} in "
+                f"the registry at {self.registry.url}. Register it first with `keybus "
+                "schemas register`, or build the producer with auto_register=True.",
+                url=exc.url,
+                http_status=exc.http_status,
+                error_code=exc.error_code,
+            ) from exc
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """A decoded record value with the writer's schema id and schema."""
+
+    schema_id: SchemaId
+    writer: ParsedSchema
+    value: Any
+
+
+class AvroDeserializer:
+    """Decode framed Avro bytes with the writer's schema, fetched by id and cached.
+
+    Union values of records come back as `(record full name, dict)` tuples when the
+    union has two or more record branches, so that encoding them again picks the same
+    branch and gives the same bytes.
+    """
+
+    def __init__(self, registry: SchemaRegistry) -> None:
+        self.registry = registry
+        self._writers: dict[SchemaId, ParsedSchema] = {}
+
+    def writer_schema(self, schema_id: SchemaId) -> ParsedSchema:
+        """Return the parsed writer schema for `schema_id`, asking the registry once."""
+        writer = self._writers.get(schema_id)
+        if writer is not None:
+            return writer
+        try:
+            text = self.registry.get_schema(schema_id)
+        except SchemaNotRegisteredError as exc:
+            raise UnknownSchemaIdError(schema_id, self.registry.url) from exc
+        writer = parse_schema(text)
+        self._writers[schema_id] = writer
+        return writer
+
+    def decode(self, data: bytes | None, reader: ParsedSchema | None = None) -> Decoded:
+        """Decode framed bytes, resolving to `reader` when given and different from the writer.
+
+        Raises:
+            WireFormatError: the bytes do not start with the wire-format header, or the
+                body does not decode with the writer's schema.
+            UnknownSchemaIdError: the registry holds no schema with the framed id.
+        """
+        schema_id, body = unframe(data)
+        writer = self.writer_schema(schema_id)
+        return Decoded(schema_id, writer, self.decode_body(body, writer, reader))
+
+    def decode_body(
+        self, body: memoryview | bytes, writer: ParsedSchema, reader: ParsedSchema | None
+    ) -> Any:
+        """Decode an unframed Avro body written with `writer`."""
+        same = reader is None or reader.fingerprint == writer.fingerprint
+        try:
+            return schemaless_reader(
+                BytesIO(body),
+                writer.parsed,
+                None if same or reader is None else reader.parsed,
+                return_record_name=True,
+                return_record_name_override=True,
+            )
+        except (EOFError, ValueError, TypeError, IndexError, KeyError) as exc:
+            raise WireFormatError(
+                f"Avro body of {len(body)} bytes does not decode with writer schema "
+                f"{writer.name}: {type(exc).__name__}: {exc}. The record is corrupt or was "
+                "framed with the wrong schema id.",
+                expected=f"Avro binary of {writer.name}",
+                actual=f"{len(body)} bytes",
+            ) from exc
+
+
+def _describe(schema: Any) -> str:
+    if isinstance(schema, dict):
+        logical = schema.get("logicalType")
+        base = schema.get("name") or schema.get("type")
+        return f"{base} ({logical})" if logical else str(base)
+    if isinstance(schema, list):
+        return " | ".join(_describe(branch) for branch in schema)
+    return str(schema)
