@@ -1,0 +1,314 @@
+"""A consumer loop on confluent-kafka that retries through delay tiers and parks dead letters."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+
+from keybus.errors import KeybusError
+from keybus.retry.classify import ErrorClassifier, FailureKind
+from keybus.retry.errors import ConsumerStoppedError, UndecodableRecordError
+from keybus.retry.headers import DUE_MS
+from keybus.retry.pausing import InPlaceAttempts, PartitionKey, PauseBook
+from keybus.retry.policy import DeadLetterReason, RetryPolicy
+from keybus.retry.record import InboundRecord
+from keybus.retry.router import DeadLetterHandler, FailureHandler, producer_settings
+
+__all__ = ["ConsumerStats", "Decoder", "Handler", "RecordFilter", "RetryingConsumer"]
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[InboundRecord], object]
+Decoder = Callable[[InboundRecord], Any]
+RecordFilter = Callable[[InboundRecord], bool]
+
+
+@dataclass
+class ConsumerStats:
+    """Counts since the consumer started."""
+
+    handled: int = 0
+    skipped: int = 0
+    retried: int = 0
+    dead_lettered: int = 0
+    retried_in_place: int = 0
+    paused: int = 0
+
+
+class RetryingConsumer:
+    """Consume topics for one group; failed records go through retry tiers to the dead letters.
+
+    One confluent-kafka consumer reads the source topics and the group's retry tiers. A
+    record is committed only after its handler returned or after its parked copy was
+    acknowledged. A retry tier partition whose head record is not yet due is paused
+    until it is, so the poll loop never sleeps and the group never expels the consumer.
+
+    Per-key order: while an event waits in a retry tier, later events with the same key
+    are handled, so order per key holds only for events that succeed first time. A
+    policy with `in_place` set keeps strict order instead by pausing the partition and
+    retrying the head record in place, within a bounded budget.
+    """
+
+    def __init__(
+        self,
+        *,
+        bootstrap_servers: str,
+        group: str,
+        topics: Sequence[str],
+        handler: Handler,
+        policy: RetryPolicy | None = None,
+        classifier: ErrorClassifier | None = None,
+        decoder: Decoder | None = None,
+        record_filter: RecordFilter | None = None,
+        dead_letter_topic: str | None = None,
+        dead_letter_handler: DeadLetterHandler | None = None,
+        consumer_config: Mapping[str, Any] | None = None,
+        commit_interval_s: float = 1.0,
+    ) -> None:
+        self.group = group
+        self.topics = list(topics)
+        self.handler = handler
+        self.decoder = decoder
+        self.record_filter = record_filter
+        self.commit_interval_s = commit_interval_s
+        self.stats = ConsumerStats()
+        self.failures = FailureHandler(
+            Producer(producer_settings(bootstrap_servers)),
+            group=group,
+            policy=policy,
+            classifier=classifier,
+            dead_letter_topic=dead_letter_topic,
+            dead_letter_handler=dead_letter_handler,
+        )
+        self.consumer = Consumer(
+            {
+                "bootstrap.servers": bootstrap_servers,
+                "group.id": group,
+                "enable.auto.commit": False,
+                "auto.offset.reset": "earliest",
+                **(consumer_config or {}),
+            }
+        )
+        self.pauses = PauseBook(self.consumer)
+        self._retry_tiers = {tier for topic in self.topics for tier in self._tiers(topic)}
+        self._in_place: dict[PartitionKey, InPlaceAttempts] = {}
+        self._pending: dict[PartitionKey, int] = {}
+        self._last_commit_s = time.monotonic()
+        self._subscribed = False
+
+    @property
+    def policy(self) -> RetryPolicy:
+        """The retry policy of this consumer."""
+        return self.failures.policy
+
+    def _tiers(self, topic: str) -> list[str]:
+        return [] if self.policy.in_place else list(self.failures.retry_topics(topic))
+
+    def subscribed_topics(self) -> list[str]:
+        """Return the source topics followed by their retry tiers."""
+        return self.topics + sorted(self._retry_tiers)
+
+    def subscribe(self) -> None:
+        """Join the group on the source topics and the retry tiers."""
+        self.consumer.subscribe(
+            self.subscribed_topics(), on_assign=self._on_assign, on_revoke=self._on_revoke
+        )
+        self._subscribed = True
+        logger.info("retrying consumer subscribed group=%s topics=%s", self.group, self.topics)
+
+    def run(
+        self,
+        *,
+        should_stop: Callable[[], bool] = lambda: False,
+        poll_timeout_s: float = 0.5,
+        batch_size: int = 500,
+    ) -> None:
+        """Poll and handle records until `should_stop` returns True, then close."""
+        try:
+            while not should_stop():
+                self.poll_once(timeout_s=poll_timeout_s, batch_size=batch_size)
+        finally:
+            self.close()
+
+    def poll_once(self, *, timeout_s: float = 0.5, batch_size: int = 500) -> int:
+        """Resume due partitions, poll one batch and handle it; return records handled."""
+        if not self._subscribed:
+            self.subscribe()
+        self.pauses.resume_due(time.time())
+        next_due = self.pauses.next_due_s()
+        if next_due is not None:
+            timeout_s = max(0.0, min(timeout_s, next_due - time.time()))
+        messages = self.consumer.consume(num_messages=batch_size, timeout=timeout_s)
+        handled = 0
+        for message in messages:
+            if self._accept(message):
+                self._deliver(InboundRecord.from_message(message))
+                handled += 1
+        self._commit_if_due()
+        return handled
+
+    def _accept(self, message: Message) -> bool:
+        error = message.error()
+        if error is None:
+            return (message.topic() or "", message.partition() or 0) not in self.pauses
+        if error.code() == KafkaError._PARTITION_EOF:
+            return False
+        if error.fatal() or not error.retriable():
+            raise KafkaException(error)
+        logger.warning("consumer error group=%s error=%s", self.group, error)
+        return False
+
+    def _deliver(self, record: InboundRecord) -> None:
+        key = (record.topic, record.partition)
+        if record.topic in self._retry_tiers:
+            due_ms = _due_ms(record)
+            if due_ms is not None and due_ms > time.time() * 1000:
+                self.pauses.pause_until(
+                    record.topic, record.partition, record.offset, due_ms / 1000
+                )
+                self.stats.paused += 1
+                return
+        if self._process(record):
+            self._in_place.pop(key, None)
+            self._pending[key] = record.offset + 1
+
+    def process(self, record: InboundRecord) -> None:
+        """Decode, filter and handle one record, raising what the handler raised."""
+        if self.decoder is not None:
+            record = replace(record, event=self._decode(record))
+        if self.record_filter is not None and not self.record_filter(record):
+            self.stats.skipped += 1
+            return
+        self.handler(record)
+        self.stats.handled += 1
+
+    def _decode(self, record: InboundRecord) -> Any:
+        assert self.decoder is not None
+        try:
+            return self.decoder(record)
+        except KeybusError as exc:
+            if exc.retryable:
+                raise
+            raise _undecodable(record, exc) from exc
+        except Exception as exc:
+            raise _undecodable(record, exc) from exc
+
+    def _process(self, record: InboundRecord) -> bool:
+        """Handle `record`; return True when its offset may be committed."""
+        try:
+            self.process(record)
+        except Exception as error:  # noqa: BLE001 - a handler may raise anything; it is classified
+            return self._on_failure(record, error)
+        return True
+
+    def _on_failure(self, record: InboundRecord, error: Exception) -> bool:
+        in_place = self.policy.in_place
+        if in_place is not None and self.failures.classifier.classify(error) is (
+            FailureKind.RETRYABLE
+        ):
+            return self._retry_in_place(record, error)
+        self._commit_pending()
+        outcome = self.failures.handle(record, error)
+        if outcome.action.value == "retry":
+            self.stats.retried += 1
+        else:
+            self.stats.dead_lettered += 1
+        return True
+
+    def _retry_in_place(self, record: InboundRecord, error: Exception) -> bool:
+        assert self.policy.in_place is not None
+        budget = self.policy.in_place
+        key = (record.topic, record.partition)
+        now_s = time.time()
+        attempts = self._in_place.get(key)
+        if attempts is None or attempts.offset != record.offset:
+            attempts = self._in_place[key] = InPlaceAttempts(record.offset, now_s)
+        attempts.attempts += 1
+        backoff_s = budget.backoff_for(attempts.attempts)
+        spent_s = now_s + backoff_s - attempts.started_s
+        if attempts.attempts < budget.max_attempts and spent_s <= budget.budget_s:
+            logger.warning(
+                "retrying in place topic=%s partition=%s offset=%s attempts=%s backoff_s=%.3f",
+                record.topic,
+                record.partition,
+                record.offset,
+                attempts.attempts,
+                backoff_s,
+            )
+            self.pauses.pause_until(
+                record.topic, record.partition, record.offset, now_s + backoff_s
+            )
+            self.stats.retried_in_place += 1
+            return False
+        del self._in_place[key]
+        if budget.on_exhausted == "stop":
+            raise ConsumerStoppedError(
+                f"In-place retry budget of group {self.group!r} used up at {record.topic}"
+                f"[{record.partition}]@{record.offset} after {attempts.attempts} attempts: "
+                f"{error}. Fix the dependency and restart; the record is delivered again.",
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+            ) from error
+        self._commit_pending()
+        self.failures.park_dead_letter(record, error, DeadLetterReason.IN_PLACE_BUDGET)
+        self.stats.dead_lettered += 1
+        return True
+
+    def _commit_if_due(self) -> None:
+        if self._pending and time.monotonic() - self._last_commit_s >= self.commit_interval_s:
+            self._commit_pending()
+
+    def _commit_pending(self, keys: Sequence[PartitionKey] | None = None) -> None:
+        chosen = list(self._pending) if keys is None else [k for k in keys if k in self._pending]
+        if chosen:
+            offsets = [TopicPartition(t, p, self._pending.pop((t, p))) for t, p in chosen]
+            self.consumer.commit(offsets=offsets, asynchronous=False)
+        self._last_commit_s = time.monotonic()
+
+    def _on_assign(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        logger.info("partitions assigned group=%s count=%s", self.group, len(partitions))
+
+    def _on_revoke(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        keys = [(tp.topic, tp.partition) for tp in partitions]
+        try:
+            self._commit_pending(keys)
+        except KafkaException as exc:
+            logger.warning("commit on revoke failed group=%s error=%s", self.group, exc)
+        self.pauses.forget(keys)
+        for key in keys:
+            self._in_place.pop(key, None)
+        logger.info("partitions revoked group=%s count=%s", self.group, len(partitions))
+
+    def close(self) -> None:
+        """Commit what was handled or parked and leave the group."""
+        try:
+            self._commit_pending()
+        finally:
+            self.consumer.close()
+            self.failures.producer.flush(self.failures.ack_timeout_s)
+        logger.info("retrying consumer closed group=%s stats=%s", self.group, self.stats)
+
+
+def _due_ms(record: InboundRecord) -> int | None:
+    text = record.header_text(DUE_MS)
+    try:
+        return None if text is None else int(text)
+    except ValueError:
+        return None
+
+
+def _undecodable(record: InboundRecord, error: Exception) -> UndecodableRecordError:
+    return UndecodableRecordError(
+        f"Record {record.topic}[{record.partition}]@{record.offset} cannot be decoded: "
+        f"{type(error).__name__}: {error}. It was parked in the dead letters; check which "
+        "producer wrote it and with which schema.",
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+    )

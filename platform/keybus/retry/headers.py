@@ -1,0 +1,207 @@
+"""Retry and dead-letter headers: one current value each, first-failure provenance kept."""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, replace
+
+from keybus.retry.record import Headers, InboundRecord
+
+__all__ = [
+    "ATTEMPTS",
+    "BOOKKEEPING_PREFIX",
+    "CONSUMER_GROUP",
+    "DEAD_LETTER_REASON",
+    "DUE_MS",
+    "ERROR_MESSAGE",
+    "ERROR_STACKTRACE",
+    "ERROR_TYPE",
+    "FIRST_FAILURE_MS",
+    "LAST_FAILURE_MS",
+    "MAX_MESSAGE_BYTES",
+    "MAX_STACKTRACE_BYTES",
+    "ORIGINAL_OFFSET",
+    "ORIGINAL_PARTITION",
+    "ORIGINAL_TIMESTAMP_MS",
+    "ORIGINAL_TOPIC",
+    "REPLAYED_MS",
+    "REPLAY_COUNT",
+    "RETRY_TIER",
+    "FailureState",
+    "describe_error",
+    "user_headers",
+    "write_headers",
+]
+
+BOOKKEEPING_PREFIX = "keybus-"
+"""Headers with this prefix belong to keybus; every hop replaces them, never appends."""
+
+ORIGINAL_TOPIC = "keybus-original-topic"
+ORIGINAL_PARTITION = "keybus-original-partition"
+ORIGINAL_OFFSET = "keybus-original-offset"
+ORIGINAL_TIMESTAMP_MS = "keybus-original-timestamp-ms"
+CONSUMER_GROUP = "keybus-consumer-group"
+ATTEMPTS = "keybus-attempts"
+FIRST_FAILURE_MS = "keybus-first-failure-ms"
+LAST_FAILURE_MS = "keybus-last-failure-ms"
+DUE_MS = "keybus-due-ms"
+RETRY_TIER = "keybus-retry-tier"
+ERROR_TYPE = "keybus-error-type"
+ERROR_MESSAGE = "keybus-error-message"
+ERROR_STACKTRACE = "keybus-error-stacktrace"
+DEAD_LETTER_REASON = "keybus-dead-letter-reason"
+REPLAY_COUNT = "keybus-replay-count"
+REPLAYED_MS = "keybus-replayed-ms"
+
+MAX_STACKTRACE_BYTES = 2048
+"""Bytes of stack trace kept: the last frames and the exception line, so size stays bounded."""
+
+MAX_MESSAGE_BYTES = 512
+"""Bytes of the exception message kept."""
+
+
+@dataclass(frozen=True)
+class FailureState:
+    """The bookkeeping a retried or parked record carries, read from or written to headers.
+
+    `original_*` describe where the event was first consumed and failed; they are kept
+    unchanged on every later hop and replay. `attempts` counts failed deliveries since
+    the event was first consumed or last replayed. The error fields describe only the
+    latest failure.
+    """
+
+    original_topic: str
+    original_partition: int
+    original_offset: int
+    original_timestamp_ms: int | None
+    group: str
+    attempts: int = 0
+    first_failure_ms: int | None = None
+    last_failure_ms: int | None = None
+    replay_count: int = 0
+    replayed_ms: int | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+    error_stacktrace: str | None = None
+    dead_letter_reason: str | None = None
+    retry_tier: str | None = None
+    due_ms: int | None = None
+
+    @classmethod
+    def of(cls, record: InboundRecord, group: str) -> FailureState:
+        """Read the state from `record`'s headers, or start one where the record was read."""
+        topic = record.header_text(ORIGINAL_TOPIC)
+        if topic is None:
+            return cls(
+                original_topic=record.topic,
+                original_partition=record.partition,
+                original_offset=record.offset,
+                original_timestamp_ms=record.timestamp_ms,
+                group=group,
+            )
+        return cls(
+            original_topic=topic,
+            original_partition=_int(record, ORIGINAL_PARTITION) or 0,
+            original_offset=_int(record, ORIGINAL_OFFSET) or 0,
+            original_timestamp_ms=_int(record, ORIGINAL_TIMESTAMP_MS),
+            group=record.header_text(CONSUMER_GROUP) or group,
+            attempts=_int(record, ATTEMPTS) or 0,
+            first_failure_ms=_int(record, FIRST_FAILURE_MS),
+            last_failure_ms=_int(record, LAST_FAILURE_MS),
+            replay_count=_int(record, REPLAY_COUNT) or 0,
+            replayed_ms=_int(record, REPLAYED_MS),
+            error_type=record.header_text(ERROR_TYPE),
+            error_message=record.header_text(ERROR_MESSAGE),
+            error_stacktrace=record.header_text(ERROR_STACKTRACE),
+            dead_letter_reason=record.header_text(DEAD_LETTER_REASON),
+            retry_tier=record.header_text(RETRY_TIER),
+            due_ms=_int(record, DUE_MS),
+        )
+
+    def failed(self, error: BaseException, now_ms: int) -> FailureState:
+        """Return the state after one more failed delivery with `error` at `now_ms`."""
+        error_type, message, stacktrace = describe_error(error)
+        return replace(
+            self,
+            attempts=self.attempts + 1,
+            first_failure_ms=self.first_failure_ms or now_ms,
+            last_failure_ms=now_ms,
+            error_type=error_type,
+            error_message=message,
+            error_stacktrace=stacktrace,
+            dead_letter_reason=None,
+            retry_tier=None,
+            due_ms=None,
+        )
+
+    @property
+    def age_origin_ms(self) -> int | None:
+        """The time the event's age counts from: its latest replay, else its record time."""
+        return self.replayed_ms or self.original_timestamp_ms or self.first_failure_ms
+
+    @property
+    def event_key(self) -> str:
+        """The first-failure provenance as `topic:partition:offset`."""
+        return f"{self.original_topic}:{self.original_partition}:{self.original_offset}"
+
+
+def _int(record: InboundRecord, name: str) -> int | None:
+    text = record.header_text(name)
+    if text is None:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
+def _truncate_bytes(text: str, limit: int, *, keep_end: bool = False) -> str:
+    data = text.encode("utf-8")
+    if len(data) <= limit:
+        return text
+    marker = "...[truncated]..."
+    room = limit - len(marker)
+    if keep_end:
+        return marker + data[-room:].decode("utf-8", errors="ignore")
+    return data[:room].decode("utf-8", errors="ignore") + marker
+
+
+def describe_error(error: BaseException) -> tuple[str, str, str]:
+    """Return the qualified type, the truncated message and the truncated stack trace."""
+    error_type = type(error)
+    qualified = f"{error_type.__module__}.{error_type.__qualname__}"
+    if error_type.__module__ == "builtins":
+        qualified = error_type.__qualname__
+    message = _truncate_bytes(str(error), MAX_MESSAGE_BYTES)
+    stacktrace = "".join(traceback.format_exception(error))
+    return qualified, message, _truncate_bytes(stacktrace, MAX_STACKTRACE_BYTES, keep_end=True)
+
+
+def user_headers(headers: Headers) -> Headers:
+    """Return the record's own headers, in order, without any keybus bookkeeping header."""
+    return tuple(item for item in headers if not item[0].startswith(BOOKKEEPING_PREFIX))
+
+
+def write_headers(record_headers: Headers, state: FailureState) -> list[tuple[str, bytes]]:
+    """Return the record's own headers followed by exactly one header per set field of `state`."""
+    fields: list[tuple[str, object]] = [
+        (ORIGINAL_TOPIC, state.original_topic),
+        (ORIGINAL_PARTITION, state.original_partition),
+        (ORIGINAL_OFFSET, state.original_offset),
+        (ORIGINAL_TIMESTAMP_MS, state.original_timestamp_ms),
+        (CONSUMER_GROUP, state.group),
+        (ATTEMPTS, state.attempts or None),
+        (FIRST_FAILURE_MS, state.first_failure_ms),
+        (LAST_FAILURE_MS, state.last_failure_ms),
+        (REPLAY_COUNT, state.replay_count or None),
+        (REPLAYED_MS, state.replayed_ms),
+        (ERROR_TYPE, state.error_type),
+        (ERROR_MESSAGE, state.error_message),
+        (ERROR_STACKTRACE, state.error_stacktrace),
+        (DEAD_LETTER_REASON, state.dead_letter_reason),
+        (RETRY_TIER, state.retry_tier),
+        (DUE_MS, state.due_ms),
+    ]
+    headers = list(user_headers(record_headers))
+    headers.extend((name, str(value).encode()) for name, value in fields if value is not None)
+    return headers
