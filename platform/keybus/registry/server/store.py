@@ -96,10 +96,7 @@ class KafkaStore:
     def _end_offsets(self) -> dict[str, int]:
         consumer = Consumer(self._consumer_config())
         try:
-            return {
-                topic: consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10.0)[1]
-                for topic in self._applied
-            }
+            return {topic: _high_watermark(consumer, topic) for topic in self._applied}
         finally:
             consumer.close()
 
@@ -238,6 +235,21 @@ class KafkaStore:
             )
         for topic, offset in last_offsets.items():
             await self._wait_applied(topic, offset + 1, timeout_s)
+
+
+def _high_watermark(consumer: Consumer, topic: str, timeout_s: float = 30.0) -> int:
+    """Return the end offset of partition 0, retrying while a new topic gets its leader."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return int(consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10.0)[1])
+        except KafkaException as exc:
+            # A topic created a moment ago answers NOT_LEADER_FOR_PARTITION, which the
+            # client does not flag as retriable, until its leader is elected.
+            if time.monotonic() > deadline:
+                raise
+            logger.debug("Waiting for partition leader topic=%s error=%s", topic, exc)
+            time.sleep(0.2)
 
 
 def _run_transaction(
