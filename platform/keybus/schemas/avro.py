@@ -8,10 +8,11 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from keybus.schemas.attributes import load_json
 from keybus.schemas.canonical import write_schema
 from keybus.schemas.errors import InvalidSchemaError
 from keybus.schemas.model import NamedNode, SchemaNode
-from keybus.schemas.parser import SchemaParser, load_json
+from keybus.schemas.parser import SchemaParser
 
 __all__ = [
     "AvroSchema",

@@ -23,6 +23,9 @@ logger = logging.getLogger(__name__)
 
 INT_RANGE = range(-(2**31), 2**31)
 LONG_RANGE = range(-(2**63), 2**63)
+# JSON has no literal for these, so Avro Java 1.12 accepts them as strings in float and
+# double defaults.
+NON_FINITE = frozenset({"NaN", "Infinity", "-Infinity"})
 
 
 def default_problem(node: SchemaNode, value: Any) -> str | None:
@@ -54,13 +57,16 @@ def default_problem(node: SchemaNode, value: Any) -> str | None:
 
 def _primitive_problem(type_name: str, value: Any) -> str | None:
     is_integer = isinstance(value, int) and not isinstance(value, bool)
+    is_number = (
+        is_integer or isinstance(value, float) or (isinstance(value, str) and value in NON_FINITE)
+    )
     valid = {
         "null": value is None,
         "boolean": isinstance(value, bool),
         "int": is_integer and value in INT_RANGE,
         "long": is_integer and value in LONG_RANGE,
-        "float": is_integer or (isinstance(value, float)),
-        "double": is_integer or (isinstance(value, float)),
+        "float": is_number,
+        "double": is_number,
         "string": isinstance(value, str),
         "bytes": isinstance(value, str) and _is_byte_string(value),
     }[type_name]
@@ -71,8 +77,8 @@ def _primitive_problem(type_name: str, value: Any) -> str | None:
         "boolean": "true or false",
         "int": "an integer in the 32-bit range",
         "long": "an integer in the 64-bit range",
-        "float": "a number",
-        "double": "a number",
+        "float": 'a number, "NaN", "Infinity" or "-Infinity"',
+        "double": 'a number, "NaN", "Infinity" or "-Infinity"',
         "string": "a string",
         "bytes": "a string of characters U+0000-U+00FF",
     }[type_name]

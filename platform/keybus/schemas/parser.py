@@ -6,6 +6,16 @@ import json
 import logging
 from typing import Any
 
+from keybus.schemas.attributes import (
+    check_name,
+    field_order,
+    fill_named,
+    name_of,
+    optional_string,
+    other_props,
+    required,
+    string_list,
+)
 from keybus.schemas.defaults import default_problem
 from keybus.schemas.errors import InvalidSchemaError
 from keybus.schemas.model import (
@@ -22,10 +32,7 @@ from keybus.schemas.model import (
     UnionNode,
 )
 
-__all__ = [
-    "SchemaParser",
-    "load_json",
-]
+__all__ = ["SchemaParser"]
 
 logger = logging.getLogger(__name__)
 
@@ -37,56 +44,7 @@ SCHEMA_RESERVED = frozenset(
 )
 ENUM_RESERVED = SCHEMA_RESERVED | {"default"}
 FIELD_RESERVED = frozenset({"default", "doc", "name", "order", "type", "aliases"})
-FIELD_ORDERS = frozenset({"ascending", "descending", "ignore"})
 HINT_REFERENCE = "Define the type before this point or pass it as a schema reference."
-
-
-def load_json(text: str) -> Any:
-    """Decode strict JSON: NaN and Infinity literals and repeated object keys are invalid."""
-
-    def reject_constant(token: str) -> Any:
-        raise ValueError(f"{token} is not a JSON value")
-
-    def reject_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for key, value in pairs:
-            if key in result:
-                raise ValueError(f"object key {key!r} appears twice")
-            result[key] = value
-        return result
-
-    try:
-        return json.loads(text, parse_constant=reject_constant, object_pairs_hook=reject_repeats)
-    except ValueError as exc:
-        raise InvalidSchemaError(
-            f"Invalid schema: the text is not valid JSON ({exc}). Fix the JSON syntax."
-        ) from exc
-
-
-def _is_valid_name(name: str) -> bool:
-    # Letters as in Java's Character.isLetter, which Avro Java 1.12 accepts by default.
-    if not name or not (name[0].isalpha() or name[0] == "_"):
-        return False
-    return all(char.isalnum() or char == "_" for char in name)
-
-
-def _check_name(name: str, what: str, path: str) -> None:
-    if not _is_valid_name(name):
-        raise InvalidSchemaError(
-            f"Invalid schema at {path}: {what} {name!r} is not a valid Avro name. A name "
-            "starts with a letter or '_' and contains only letters, digits and '_'.",
-            path=path,
-        )
-
-
-def _check_namespace(namespace: str, path: str) -> None:
-    for part in namespace.split("."):
-        if not _is_valid_name(part):
-            raise InvalidSchemaError(
-                f"Invalid schema at {path}: namespace {namespace!r} is not a dot-separated "
-                "list of Avro names. Use only letters, digits and '_' between the dots.",
-                path=path,
-            )
 
 
 class SchemaParser:
@@ -187,7 +145,7 @@ class SchemaParser:
                 path=path,
             )
         if type_name in PRIMITIVE_TYPES:
-            return PrimitiveNode(type_name, _props(value, SCHEMA_RESERVED))
+            return PrimitiveNode(type_name, other_props(value, SCHEMA_RESERVED))
         if type_name in ("record", "error"):
             return self._parse_record(value, namespace, path)
         if type_name == "enum":
@@ -195,11 +153,11 @@ class SchemaParser:
         if type_name == "fixed":
             return self._parse_fixed(value, namespace, path)
         if type_name == "array":
-            items = self._parse(_required(value, "items", path), namespace, f"{path}[]")
-            return ArrayNode(items, _props(value, SCHEMA_RESERVED))
+            items = self._parse(required(value, "items", path), namespace, f"{path}[]")
+            return ArrayNode(items, other_props(value, SCHEMA_RESERVED))
         if type_name == "map":
-            values = self._parse(_required(value, "values", path), namespace, f"{path}{{}}")
-            return MapNode(values, _props(value, SCHEMA_RESERVED))
+            values = self._parse(required(value, "values", path), namespace, f"{path}{{}}")
+            return MapNode(values, other_props(value, SCHEMA_RESERVED))
         return self._resolve(type_name, namespace, path)
 
     def _define(self, node: NamedNode, path: str) -> None:
@@ -218,9 +176,9 @@ class SchemaParser:
         self.names[node.fullname] = node
 
     def _parse_record(self, value: dict[str, Any], namespace: str | None, path: str) -> RecordNode:
-        name, own_namespace = _name_of(value, namespace, path)
+        name, own_namespace = name_of(value, namespace, path)
         node = RecordNode(value["type"], name, own_namespace)
-        _fill_named(node, value, SCHEMA_RESERVED, path)
+        fill_named(node, value, SCHEMA_RESERVED, path)
         record_path = node.fullname
         self._define(node, record_path)
         fields = value.get("fields")
@@ -258,7 +216,7 @@ class SchemaParser:
                 path=path,
             )
         path = f"{record_path}.{name}"
-        _check_name(name, "field name", path)
+        check_name(name, "field name", path)
         if "type" not in value:
             raise InvalidSchemaError(
                 f"Invalid schema at {path}: field {name!r} has no 'type'. Give the field a type.",
@@ -267,20 +225,20 @@ class SchemaParser:
         field_node = FieldNode(name, self._parse(value["type"], namespace, path))
         field_node.has_default = "default" in value
         field_node.default = value.get("default")
-        field_node.order = _field_order(value, path)
-        field_node.aliases = _string_list(value, "aliases", path)
-        field_node.doc = _optional_string(value, "doc", path)
-        field_node.props = _props(value, FIELD_RESERVED)
+        field_node.order = field_order(value, path)
+        field_node.aliases = string_list(value, "aliases", path)
+        field_node.doc = optional_string(value, "doc", path)
+        field_node.props = other_props(value, FIELD_RESERVED)
         for alias in field_node.aliases:
-            _check_name(alias, "field alias", path)
+            check_name(alias, "field alias", path)
         if field_node.has_default:
             self._fields_to_check.append((field_node, path))
         return field_node
 
     def _parse_enum(self, value: dict[str, Any], namespace: str | None, path: str) -> EnumNode:
-        name, own_namespace = _name_of(value, namespace, path)
+        name, own_namespace = name_of(value, namespace, path)
         node = EnumNode("enum", name, own_namespace)
-        _fill_named(node, value, ENUM_RESERVED, path)
+        fill_named(node, value, ENUM_RESERVED, path)
         enum_path = node.fullname
         symbols = value.get("symbols")
         if not isinstance(symbols, list) or not all(isinstance(s, str) for s in symbols):
@@ -290,7 +248,7 @@ class SchemaParser:
                 path=enum_path,
             )
         for symbol in symbols:
-            _check_name(symbol, "enum symbol", enum_path)
+            check_name(symbol, "enum symbol", enum_path)
         if len(set(symbols)) != len(symbols):
             raise InvalidSchemaError(
                 f"Invalid schema at {enum_path}: enum symbols {symbols} contain a duplicate. "
@@ -310,9 +268,9 @@ class SchemaParser:
         return node
 
     def _parse_fixed(self, value: dict[str, Any], namespace: str | None, path: str) -> FixedNode:
-        name, own_namespace = _name_of(value, namespace, path)
+        name, own_namespace = name_of(value, namespace, path)
         node = FixedNode("fixed", name, own_namespace)
-        _fill_named(node, value, SCHEMA_RESERVED, path)
+        fill_named(node, value, SCHEMA_RESERVED, path)
         size = value.get("size")
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
             raise InvalidSchemaError(
@@ -323,103 +281,3 @@ class SchemaParser:
         node.size = size
         self._define(node, node.fullname)
         return node
-
-
-def _name_of(value: dict[str, Any], namespace: str | None, path: str) -> tuple[str, str | None]:
-    """Return (name, namespace) of a named type; an empty or null namespace is the null one."""
-    name = value.get("name")
-    kind = value.get("type")
-    where = path or "the top level"
-    if not isinstance(name, str):
-        raise InvalidSchemaError(
-            f"Invalid schema at {where}: the {kind} has no string 'name'. Name the type.",
-            path=path,
-        )
-    declared = value.get("namespace")
-    if isinstance(declared, str) and declared:
-        # Checked even where a dotted name overrides it, so a malformed attribute never
-        # sits unnoticed in a stored schema.
-        _check_namespace(declared, where)
-    space: str | None
-    if "." in name:
-        space, _, simple = name.rpartition(".")
-    elif "namespace" in value:
-        space = value["namespace"]
-        if space is not None and not isinstance(space, str):
-            raise InvalidSchemaError(
-                f"Invalid schema at {where}: 'namespace' of {name!r} must be a string, not "
-                f"{json.dumps(space)}.",
-                path=path,
-            )
-        simple = name
-    else:
-        space, simple = namespace, name
-    _check_name(simple, f"{kind} name", where)
-    if space:
-        _check_namespace(space, where)
-    return simple, space or None
-
-
-def _fill_named(
-    node: NamedNode, value: dict[str, Any], reserved: frozenset[str], path: str
-) -> None:
-    node.doc = _optional_string(value, "doc", path)
-    node.props = _props(value, reserved)
-    for alias in _string_list(value, "aliases", path):
-        if "." in alias:
-            space, _, simple = alias.rpartition(".")
-            _check_namespace(space, path or node.fullname)
-        else:
-            simple = alias
-        _check_name(simple, "alias", path or node.fullname)
-        qualified = alias if "." in alias or not node.namespace else f"{node.namespace}.{alias}"
-        node.aliases.append(qualified)
-
-
-def _required(value: dict[str, Any], key: str, path: str) -> Any:
-    if key not in value:
-        raise InvalidSchemaError(
-            f"Invalid schema at {path or 'the top level'}: the {value.get('type')} has no "
-            f"{key!r} attribute. Add it.",
-            path=path,
-        )
-    return value[key]
-
-
-def _props(value: dict[str, Any], reserved: frozenset[str]) -> dict[str, Any]:
-    return {key: item for key, item in value.items() if key not in reserved}
-
-
-def _optional_string(value: dict[str, Any], key: str, path: str) -> str | None:
-    item = value.get(key)
-    if item is not None and not isinstance(item, str):
-        raise InvalidSchemaError(
-            f"Invalid schema at {path or 'the top level'}: {key!r} must be a string, not "
-            f"{json.dumps(item)[:60]}.",
-            path=path,
-        )
-    return item
-
-
-def _string_list(value: dict[str, Any], key: str, path: str) -> list[str]:
-    items = value.get(key)
-    if items is None:
-        return []
-    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
-        raise InvalidSchemaError(
-            f"Invalid schema at {path or 'the top level'}: {key!r} must be an array of "
-            f"strings, not {json.dumps(items)[:60]}.",
-            path=path,
-        )
-    return list(items)
-
-
-def _field_order(value: dict[str, Any], path: str) -> str:
-    order = value.get("order", "ascending")
-    if order not in FIELD_ORDERS:
-        raise InvalidSchemaError(
-            f"Invalid schema at {path}: field order {json.dumps(order)} is not one of "
-            "'ascending', 'descending' or 'ignore'.",
-            path=path,
-        )
-    return str(order)

@@ -47,6 +47,55 @@ KNOWN_PARSE_DIFFERENCES: dict[str, str] = {
     "when the name is dotted; keybus rejects the malformed attribute.",
 }
 
+# Hand-written schemas on which keybus and Avro Java 1.12.2 disagree on purpose:
+# (case id, schema text, Java accepts it, keybus accepts it, reason).
+PARSE_PROBES: list[tuple[str, str, bool, bool, str]] = [
+    (
+        "enum-default-not-a-symbol",
+        '{"type":"record","name":"R","fields":[{"name":"a","type":'
+        '{"type":"enum","name":"E","symbols":["A"]},"default":"B"}]}',
+        True,
+        False,
+        "Java checks only that an enum field default is a string; a reader could not decode it.",
+    ),
+    (
+        "fixed-default-wrong-length",
+        '{"type":"record","name":"R","fields":[{"name":"a","type":'
+        '{"type":"fixed","name":"F","size":4},"default":"12345678"}]}',
+        True,
+        False,
+        "Java checks only that a fixed default is a string; it must have exactly size bytes.",
+    ),
+    (
+        "repeated-json-key",
+        '{"type":"string","type":"int"}',
+        True,
+        False,
+        "Java's JSON reader keeps the last of repeated keys; keybus rejects the ambiguity.",
+    ),
+    (
+        "nan-double-default",
+        '{"type":"record","name":"R","fields":[{"name":"a","type":"double","default":"NaN"}]}',
+        True,
+        True,
+        "Both accept the strings NaN and Infinity as float and double defaults.",
+    ),
+    (
+        "unicode-name",
+        '{"type":"record","name":"Größe","fields":[]}',
+        True,
+        True,
+        "Both accept letters beyond ASCII in names, as Java's Character.isLetter does.",
+    ),
+]
+
+# A nested `"namespace": null` means the null namespace in keybus but the enclosing
+# namespace in Java; both accept the schema, and their canonical texts differ.
+NULL_NAMESPACE_PROBE = (
+    '{"type":"record","name":"R","namespace":"a","fields":[{"name":"f","type":'
+    '{"type":"record","name":"S","namespace":null,"fields":[]}}]}'
+)
+
 # Mutation kinds where keybus's verdict differs from SchemaCompatibility on purpose.
 KNOWN_VERDICT_DIFFERENCES: dict[str, str] = {
     "decimal-scale": "The Avro specification makes two decimals match only when scale and "
@@ -564,3 +613,22 @@ def test_generated_schemas_parse_alike(avro_java: AvroJavaOracle) -> None:
         if _keybus_parses(text) != bool(answer.get("valid"))
     ]
     assert disagreements == []
+
+
+def test_parse_probes_match_listed_verdicts(avro_java: AvroJavaOracle) -> None:
+    answers = avro_java.ask([{"op": "parse", "schema": probe[1]} for probe in PARSE_PROBES])
+
+    for (case_id, text, java_valid, keybus_valid, _), answer in zip(
+        PARSE_PROBES, answers, strict=True
+    ):
+        assert bool(answer.get("valid")) is java_valid, case_id
+        assert _keybus_parses(text) is keybus_valid, case_id
+
+
+def test_null_namespace_differs_from_java(avro_java: AvroJavaOracle) -> None:
+    [answer] = avro_java.ask([{"op": "parse", "schema": NULL_NAMESPACE_PROBE}])
+
+    ours = parse_avro(NULL_NAMESPACE_PROBE).text
+
+    assert '"name":"S","fields"' in answer["canonical"]
+    assert '"name":"S","namespace":"","fields"' in ours
