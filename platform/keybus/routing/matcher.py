@@ -98,18 +98,24 @@ def _compile_condition(condition: Condition) -> NodeTest:
 
 def _compile_trie(trie: _Trie) -> NodeTest:
     tests = [_compile_condition(condition) for condition in trie.conditions]
+    if len(tests) == 1 and not trie.children:
+        return tests[0]
     children = [(key, _compile_trie(child)) for key, child in trie.children.items()]
 
+    # Plain loops here, not all() over a generator: this is the hot path, and the loops
+    # made RuleSet.match about three times faster in bench/route.
     def all_children(obj: dict[str, Any], event: Any) -> bool:
-        return all(test(obj.get(key, _MISSING), event) for key, test in children)
+        for key, test in children:  # noqa: SIM110
+            if not test(obj.get(key, _MISSING), event):
+                return False
+        return True
 
     def node(value: Any, event: Any) -> bool:
-        if not all(test(value, event) for test in tests):
-            return False
-        if not children:
-            return True
+        for test in tests:
+            if not test(value, event):
+                return False
         kind = type(value)
-        if kind is dict:
+        if kind is dict or not children:
             return all_children(value, event)
         if kind is list:
             # One array element must satisfy every field below this point (array consistency).
@@ -200,11 +206,15 @@ class CompiledPatterns(Generic[T]):
         return self._field
 
     def _add(self, owner_index: int, conjunction: Conjunction) -> None:
-        entry = (owner_index, _compile_trie(_build_trie(conjunction)))
         keyed = [c for c in conjunction if c.field == self._field and c.leaf.exact_only]
         if not keyed:
-            self._unindexed.append(entry)
+            self._unindexed.append((owner_index, _compile_trie(_build_trie(conjunction))))
             return
+        if len(keyed[0].field) == 1:
+            # A top-level field involves no array element choice, so finding the event in
+            # this bucket already proves the condition; the trie need not test it again.
+            conjunction = tuple(c for c in conjunction if c is not keyed[0])
+        entry = (owner_index, _compile_trie(_build_trie(conjunction)))
         for key in set(_leaf_keys(keyed[0])):
             self._buckets[key].append(entry)
 
