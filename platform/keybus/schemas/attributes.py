@@ -57,10 +57,10 @@ def is_valid_name(name: str) -> bool:
     return all(char.isalnum() or char == "_" for char in name)
 
 
-def check_name(name: str, what: str, path: str) -> None:
+def check_name(name: str, role: str, path: str) -> None:
     if not is_valid_name(name):
         raise InvalidSchemaError(
-            f"Invalid schema at {path}: {what} {name!r} is not a valid Avro name. A name "
+            f"Invalid schema at {path}: {role} {name!r} is not a valid Avro name. A name "
             "starts with a letter or '_' and contains only letters, digits and '_'.",
             path=path,
         )
@@ -77,7 +77,7 @@ def check_namespace(namespace: str, path: str) -> None:
 
 
 def name_of(value: dict[str, Any], namespace: str | None, path: str) -> tuple[str, str | None]:
-    """Return (name, namespace) of a named type; an empty or null namespace is the null one."""
+    """Return (name, namespace) of a named type, where "" and null mean the null namespace."""
     name = value.get("name")
     kind = value.get("type")
     where = path or "the top level"
@@ -86,11 +86,13 @@ def name_of(value: dict[str, Any], namespace: str | None, path: str) -> tuple[st
             f"Invalid schema at {where}: the {kind} has no string 'name'. Name the type.",
             path=path,
         )
+
     declared = value.get("namespace")
     if isinstance(declared, str) and declared:
         # Checked even where a dotted name overrides it, so a malformed attribute never
         # sits unnoticed in a stored schema.
         check_namespace(declared, where)
+
     space: str | None
     if "." in name:
         space, _, simple = name.rpartition(".")
@@ -105,6 +107,7 @@ def name_of(value: dict[str, Any], namespace: str | None, path: str) -> tuple[st
         simple = name
     else:
         space, simple = namespace, name
+
     check_name(simple, f"{kind} name", where)
     if space:
         check_namespace(space, where)

@@ -64,11 +64,11 @@ class AvroSchema:
     def fingerprint(self) -> str:
         """Return a SHA-256 hex digest that is equal for equivalent spellings of a schema.
 
-        Spellings that differ in whitespace, in the order of the Avro attributes, in
-        `{"type": "string"}` against `"string"`, or in a dotted name against a name plus
-        namespace get the same fingerprint. Custom properties in a different order give a
-        different fingerprint, as a Confluent registry without `normalize=true` treats them
-        as a different schema; compare `normalized().fingerprint()` to ignore their order.
+        Spellings get the same fingerprint when they differ only in whitespace, in the
+        order of the Avro attributes, in `{"type": "string"}` against `"string"`, or in a
+        dotted name against a name plus namespace. Custom properties in another order give
+        another fingerprint, because a Confluent registry without `normalize=true` treats
+        them as another schema. Compare `normalized().fingerprint()` to ignore their order.
         """
         digest = hashlib.sha256(self.text.encode("utf-8"))
         for reference in self.references:
@@ -101,13 +101,13 @@ def parse_avro(
     Args:
         text: The schema JSON.
         references: The text of each referenced schema, by the full name of the type it
-            defines, already resolved by the caller; a referenced text may use types from
-            the other referenced texts.
-        validate_defaults: Reject field defaults that do not match their type; False for a
-            registry in IMPORT mode, which must accept what another registry stored.
+            defines, already resolved by the caller. A referenced text may use types from
+            the other referenced texts, in any order.
+        validate_defaults: Reject field defaults that do not match their type. A registry
+            in IMPORT mode passes False to accept what another registry stored.
 
     Raises:
-        InvalidSchemaError: The text or a referenced text is not a valid Avro schema; the
+        InvalidSchemaError: The text or a referenced text is not a valid Avro schema. The
             message names the place, the rule broken and the fix.
     """
     reference_items = tuple(references.items()) if references else ()

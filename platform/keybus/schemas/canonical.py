@@ -28,10 +28,10 @@ logger = logging.getLogger(__name__)
 def write_schema(node: SchemaNode, known: Iterable[str] = (), *, normalize: bool = False) -> str:
     """Write `node` as compact JSON in the layout Avro Java's `Schema.toString` uses.
 
-    The layout is the one a Confluent registry stores and returns: a primitive without
-    properties becomes a bare name, attributes come in a fixed order with custom properties
-    in their original order, a namespace is written only where it differs from the enclosing
-    record's (an explicit `""` marks the null namespace inside a named one), and a named type
+    A Confluent registry stores and returns this layout. A primitive without properties
+    becomes a bare name. Attributes come in a fixed order, and custom properties keep their
+    original order. A namespace is written only where it differs from the enclosing
+    record's, and an explicit `""` marks the null namespace inside a named one. A named type
     is defined at its first use and referred to by name afterwards.
 
     Args:

@@ -32,9 +32,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-# Writer types each reader type accepts besides its own (Avro specification, Schema
-# Resolution: int promotes to long, float and double; long to float and double; float to
-# double; string and bytes to each other).
+# Writer types each reader type accepts besides its own, from the promotions of the Avro
+# specification (Schema Resolution): int to long, float or double, long to float or double,
+# float to double, and string and bytes to each other.
 PROMOTIONS: dict[str, frozenset[str]] = {
     "long": frozenset({"int"}),
     "float": frozenset({"int", "long"}),
@@ -87,7 +87,7 @@ class Incompatibility:
 
 
 def check_reader_writer(reader: AvroSchema, writer: AvroSchema) -> list[Incompatibility]:
-    """Return why `reader` cannot read data written with `writer`; empty when it can."""
+    """Return why `reader` cannot read data written with `writer`, or [] when it can."""
     reader_root = _root(reader)
     path = reader_root.fullname if isinstance(reader_root, NamedNode) else ""
     return _Checker().check(reader_root, _root(writer), path)
@@ -149,8 +149,8 @@ class _Checker:
     """Walk a reader and a writer schema together, as Avro Java's `SchemaCompatibility` does."""
 
     def __init__(self) -> None:
-        # A pair met again while it is still being checked is a recursive type: it counts
-        # as compatible there, and its own check decides.
+        # A pair met again while it is still being checked is a recursive type. It counts
+        # as compatible there, and the check already under way decides.
         self._memo: dict[tuple[int, int], list[Incompatibility] | None] = {}
 
     def check(self, reader: SchemaNode, writer: SchemaNode, path: str) -> list[Incompatibility]:
@@ -259,8 +259,8 @@ def _writer_fields(writer: RecordNode, reader_field: FieldNode) -> list[FieldNod
     """Return the writer fields a reader field reads: its namesake, else those of its aliases.
 
     NOTE: Avro Java 1.12's checker raises AvroRuntimeException when a reader field's name
-    and one of its aliases both match writer fields; keybus takes the field of the same
-    name, as a reader alias only stands in for a writer name the reader does not have.
+    and one of its aliases both match writer fields. keybus takes the field of the same
+    name, because a reader alias only replaces a writer name the reader does not have.
     """
     direct = writer.field_named(reader_field.name)
     if direct is not None:
@@ -276,7 +276,7 @@ def _writer_fields(writer: RecordNode, reader_field: FieldNode) -> list[FieldNod
 def _name_problems(
     reader: RecordNode | EnumNode | FixedNode, writer: RecordNode | EnumNode | FixedNode, path: str
 ) -> list[Incompatibility]:
-    # Unqualified names match, as in Avro Java 1.12; reader aliases match the writer's full name.
+    # Unqualified names match, as in Avro Java 1.12, and reader aliases match full names.
     if reader.name == writer.name or writer.fullname in reader.aliases:
         return []
     detail = f"writer name {writer.fullname!r} is neither the reader's name nor one of its aliases"
@@ -303,7 +303,7 @@ def _decimal_problems(
     reader: PrimitiveNode | FixedNode, writer: PrimitiveNode | FixedNode, path: str
 ) -> list[Incompatibility]:
     # The Avro specification (Logical Types, Decimal) makes two decimals match only if their
-    # scales and precisions match; Avro Java's checker ignores logical types.
+    # scales and precisions match. Avro Java's checker ignores logical types.
     reader_decimal = _decimal(reader)
     writer_decimal = _decimal(writer)
     if reader_decimal is None or writer_decimal is None or reader_decimal == writer_decimal:
@@ -316,7 +316,7 @@ def _decimal_problems(
 
 
 def _decimal(node: PrimitiveNode | FixedNode) -> tuple[int, int] | None:
-    """Return (precision, scale) of a valid decimal; an invalid logical type is ignored."""
+    """Return (precision, scale) of a valid decimal, or None, as invalid ones are ignored."""
     props = node.props
     precision, scale = props.get("precision"), props.get("scale", 0)
     if props.get("logicalType") != "decimal" or node.type not in ("bytes", "fixed"):

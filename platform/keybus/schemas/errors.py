@@ -15,11 +15,11 @@ class SchemaError(KeybusError):
 
 
 class InvalidSchemaError(SchemaError):
-    """A schema text is not a valid Avro schema; a schema registry answers 422 (42201).
+    """A schema text is not a valid Avro schema, which a schema registry reports as 422 (42201).
 
     Attributes:
-        path: Where in the schema the problem is, for example `com.example.User.email`;
-            empty when the whole text is at fault (for example invalid JSON).
+        path: Where in the schema the problem is, for example `com.example.User.email`.
+            It is empty when the whole text is at fault, for example invalid JSON.
     """
 
     def __init__(self, message: str, *, path: str = "") -> None:

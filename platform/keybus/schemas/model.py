@@ -58,7 +58,7 @@ class NamedNode:
 
 @dataclass(eq=False)
 class FieldNode:
-    """One record field; `has_default` tells an absent default from an explicit null."""
+    """One record field, where `has_default` separates an absent default from an explicit null."""
 
     name: str
     type: SchemaNode
@@ -72,7 +72,7 @@ class FieldNode:
 
 @dataclass(eq=False)
 class RecordNode(NamedNode):
-    """A record or error type; `fields` is filled after the node is registered by name."""
+    """A record or error type, whose `fields` are filled after it is registered by name."""
 
     fields: list[FieldNode] = field(default_factory=list)
 
@@ -86,7 +86,7 @@ class RecordNode(NamedNode):
 
 @dataclass(eq=False)
 class EnumNode(NamedNode):
-    """An enum type; `default` is the symbol a reader uses for unknown writer symbols."""
+    """An enum type, whose `default` is the symbol a reader uses for unknown writer symbols."""
 
     symbols: list[str] = field(default_factory=list)
     default: str | None = None

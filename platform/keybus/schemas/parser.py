@@ -209,12 +209,14 @@ class SchemaParser:
                 f"not {json.dumps(value)[:60]}.",
                 path=path,
             )
+
         name = value.get("name")
         if not isinstance(name, str):
             raise InvalidSchemaError(
                 f"Invalid schema at {path}: the field has no string 'name'. Name the field.",
                 path=path,
             )
+
         path = f"{record_path}.{name}"
         check_name(name, "field name", path)
         if "type" not in value:
@@ -222,6 +224,7 @@ class SchemaParser:
                 f"Invalid schema at {path}: field {name!r} has no 'type'. Give the field a type.",
                 path=path,
             )
+
         field_node = FieldNode(name, self._parse(value["type"], namespace, path))
         field_node.has_default = "default" in value
         field_node.default = value.get("default")
@@ -229,6 +232,7 @@ class SchemaParser:
         field_node.aliases = string_list(value, "aliases", path)
         field_node.doc = optional_string(value, "doc", path)
         field_node.props = other_props(value, FIELD_RESERVED)
+
         for alias in field_node.aliases:
             check_name(alias, "field alias", path)
         if field_node.has_default:
@@ -240,6 +244,7 @@ class SchemaParser:
         node = EnumNode("enum", name, own_namespace)
         fill_named(node, value, ENUM_RESERVED, path)
         enum_path = node.fullname
+
         symbols = value.get("symbols")
         if not isinstance(symbols, list) or not all(isinstance(s, str) for s in symbols):
             raise InvalidSchemaError(
@@ -247,6 +252,7 @@ class SchemaParser:
                 f"{json.dumps(symbols)[:60]}.",
                 path=enum_path,
             )
+
         for symbol in symbols:
             check_name(symbol, "enum symbol", enum_path)
         if len(set(symbols)) != len(symbols):
@@ -256,6 +262,7 @@ class SchemaParser:
                 path=enum_path,
             )
         node.symbols = list(symbols)
+
         default = value.get("default")
         if default is not None and default not in symbols:
             raise InvalidSchemaError(
@@ -264,6 +271,7 @@ class SchemaParser:
                 path=enum_path,
             )
         node.default = default
+
         self._define(node, enum_path)
         return node
 
