@@ -11,6 +11,8 @@ from confluent_kafka.admin import AdminClient
 from rich.markup import escape
 
 from keybus.cli.console import console, fail
+from keybus.retry.errors import RetryConfigError
+from keybus.retry.subscription import load_subscriptions, subscription_topic_specs
 from keybus.topics import (
     TopicChange,
     TopicPlanError,
@@ -20,6 +22,7 @@ from keybus.topics import (
     load_topics,
     plan,
 )
+from keybus.topics.spec import TopicSpec
 
 __all__ = ["app"]
 
@@ -37,12 +40,37 @@ ServersOption = Annotated[
         help="Kafka to compare with, as host:port[,host:port].",
     ),
 ]
+SubscriptionsOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--subscriptions",
+        "-s",
+        help="Subscriptions file; adds the retry, dead-letter and ledger topics it needs.",
+        dir_okay=False,
+    ),
+]
 
 
-def _compute(file: Path, bootstrap_servers: str) -> tuple[AdminClient, list[TopicChange]]:
-    specs = load_topics(file)
+def _with_subscriptions(
+    specs: list[TopicSpec], admin: AdminClient, files: list[Path]
+) -> list[TopicSpec]:
+    subscriptions = [item for path in files for item in load_subscriptions(path)]
+    if not subscriptions:
+        return specs
+    partitions = {spec.name: spec.partitions for spec in specs}
+    for name, meta in admin.list_topics(timeout=30).topics.items():
+        partitions.setdefault(name, len(meta.partitions))
+    declared = {spec.name for spec in specs}
+    extra = subscription_topic_specs(subscriptions, partitions)
+    return specs + [spec for spec in extra if spec.name not in declared]
+
+
+def _compute(
+    file: Path, bootstrap_servers: str, subscriptions: list[Path] | None = None
+) -> tuple[AdminClient, list[TopicChange]]:
     admin = AdminClient({"bootstrap.servers": bootstrap_servers})
     try:
+        specs = _with_subscriptions(load_topics(file), admin, subscriptions or [])
         live = describe_live(admin, [spec.name for spec in specs])
     except KafkaException as exc:
         raise TopicPlanError(
@@ -68,11 +96,12 @@ def _print(changes: list[TopicChange]) -> int:
 def plan_command(
     file: FileOption = Path("deploy/topics.yaml"),
     bootstrap_servers: ServersOption = "127.0.0.1:9092",
+    subscriptions: SubscriptionsOption = None,
 ) -> None:
     """Print what `apply` would change; exit 2 when something would change."""
     try:
-        _admin, changes = _compute(file, bootstrap_servers)
-    except (TopicSpecError, TopicPlanError) as exc:
+        _admin, changes = _compute(file, bootstrap_servers, subscriptions)
+    except (TopicSpecError, TopicPlanError, RetryConfigError) as exc:
         fail(exc)
     if _print(changes):
         raise typer.Exit(2)
@@ -82,12 +111,13 @@ def plan_command(
 def apply_command(
     file: FileOption = Path("deploy/topics.yaml"),
     bootstrap_servers: ServersOption = "127.0.0.1:9092",
+    subscriptions: SubscriptionsOption = None,
 ) -> None:
-    """Create, grow and reconfigure topics to match the file."""
+    """Create, grow and reconfigure topics to match the file and the subscriptions."""
     try:
-        admin, changes = _compute(file, bootstrap_servers)
+        admin, changes = _compute(file, bootstrap_servers, subscriptions)
         _print(changes)
         apply_plan(admin, [change for change in changes if not change.is_empty])
-    except (TopicSpecError, TopicPlanError) as exc:
+    except (TopicSpecError, TopicPlanError, RetryConfigError) as exc:
         fail(exc)
     console.print("[green]applied[/]")

@@ -6,7 +6,7 @@ import random
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from keybus.retry.naming import parse_delay
 
@@ -76,6 +76,9 @@ class InPlaceRetry(BaseModel):
 class RetryPolicy(BaseModel):
     """How a consumer group retries failed events before it parks them as dead letters.
 
+    In YAML, `tiers` and `max_event_age` are accepted for `tiers_s` and
+    `max_event_age_s`, and durations may be written as `500ms`, `5s`, `5m` or `24h`.
+
     Attributes:
         tiers_s: delays of the retry tiers in seconds, increasing; one retry topic each.
         max_attempts: deliveries of one event, the first one included, before it is
@@ -91,11 +94,16 @@ class RetryPolicy(BaseModel):
             the retry tiers are not used.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    tiers_s: tuple[float, ...] = DEFAULT_TIERS_S
+    tiers_s: tuple[float, ...] = Field(
+        default=DEFAULT_TIERS_S, validation_alias=AliasChoices("tiers_s", "tiers")
+    )
     max_attempts: Annotated[int, Field(ge=1)] = DEFAULT_MAX_ATTEMPTS
-    max_event_age_s: Annotated[float, Field(gt=0)] = DEFAULT_MAX_EVENT_AGE_S
+    max_event_age_s: Annotated[float, Field(gt=0)] = Field(
+        default=DEFAULT_MAX_EVENT_AGE_S,
+        validation_alias=AliasChoices("max_event_age_s", "max_event_age"),
+    )
     backoff_multiplier: Annotated[float, Field(gt=1)] | None = None
     jitter_ratio: Annotated[float, Field(ge=0, le=1)] = 0.1
     in_place: InPlaceRetry | None = None

@@ -1,0 +1,259 @@
+"""`keybus dlq`: count, inspect and replay the dead letters of a consumer group."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+from confluent_kafka import KafkaException
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from keybus.cli.console import console, fail
+from keybus.errors import KeybusError
+from keybus.retry.deadletters import (
+    AGE_BUCKETS,
+    DeadLetter,
+    DeadLetterFilter,
+    read_dead_letters,
+    summarize,
+)
+from keybus.retry.errors import RetryConfigError
+from keybus.retry.headers import BOOKKEEPING_PREFIX
+from keybus.retry.naming import parse_delay
+from keybus.retry.replay import ReplayDestination, replay
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    help="Count, inspect and replay dead letters (topics named <topic>.<group>.dlq).",
+    no_args_is_help=True,
+)
+
+TopicArgument = Annotated[str, typer.Argument(help="Dead-letter topic, e.g. orders.billing.dlq.")]
+ServersOption = Annotated[
+    str,
+    typer.Option(
+        "--bootstrap-servers",
+        "-b",
+        envvar="KEYBUS_BOOTSTRAP_SERVERS",
+        help="Kafka to read from, as host:port[,host:port].",
+    ),
+]
+ErrorTypeOption = Annotated[
+    str | None, typer.Option(help="Only this error type, e.g. TimeoutError or a full name.")
+]
+SinceOption = Annotated[
+    str | None,
+    typer.Option(help="Only parked at or after: ISO-8601 time, or an age such as 2h or 30m."),
+]
+UntilOption = Annotated[
+    str | None,
+    typer.Option(help="Only parked at or before: ISO-8601 time, or an age such as 2h or 30m."),
+]
+EventTypeOption = Annotated[
+    str | None, typer.Option(help="Only this event type (ce_type header), an Avro full name.")
+]
+KeyOption = Annotated[str | None, typer.Option(help="Only records with this key (UTF-8).")]
+
+
+def _time_ms(text: str | None, option: str) -> int | None:
+    if text is None:
+        return None
+    try:
+        return int((time.time() - parse_delay(text)) * 1000)
+    except RetryConfigError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise RetryConfigError(
+            f"{option} {text!r} is neither an ISO-8601 time (2026-12-04T16:00:00Z) nor an "
+            "age (2h, 30m, 45s)."
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def _filter(
+    error_type: str | None,
+    since: str | None,
+    until: str | None,
+    event_type: str | None,
+    key: str | None,
+) -> DeadLetterFilter:
+    return DeadLetterFilter(
+        error_type=error_type,
+        since_ms=_time_ms(since, "--since"),
+        until_ms=_time_ms(until, "--until"),
+        event_type=event_type,
+        key=key,
+    )
+
+
+def _read(servers: str, topic: str, letter_filter: DeadLetterFilter) -> list[DeadLetter]:
+    try:
+        return read_dead_letters(servers, topic, letter_filter)
+    except KafkaException as exc:
+        raise RetryConfigError(
+            f"Cannot read {topic} from Kafka at {servers}: {exc}. Start Kafka with "
+            "`keybus dev up` or pass --bootstrap-servers."
+        ) from exc
+
+
+def _age(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"
+
+
+@app.command("list")
+def list_command(
+    topic: TopicArgument,
+    bootstrap_servers: ServersOption = "127.0.0.1:9092",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Count dead letters by error type and age."""
+    try:
+        letters = _read(bootstrap_servers, topic, DeadLetterFilter())
+    except KeybusError as exc:
+        fail(exc)
+    summaries = summarize(letters, time.time())
+    if as_json:
+        rows = [
+            {
+                "error_type": summary.error_type,
+                "count": summary.count,
+                "by_age": {label: summary.by_age[label] for label, _bound in AGE_BUCKETS},
+                "oldest_s": round(summary.oldest_s, 3),
+            }
+            for summary in summaries
+        ]
+        console.print_json(json.dumps({"topic": topic, "total": len(letters), "errors": rows}))
+        return
+    table = Table(title=f"{len(letters)} dead letter(s) in {topic}")
+    table.add_column("error type")
+    table.add_column("count", justify="right")
+    for label, _bound in AGE_BUCKETS:
+        table.add_column(label, justify="right")
+    table.add_column("oldest", justify="right")
+    for summary in summaries:
+        ages = [str(summary.by_age[label]) for label, _bound in AGE_BUCKETS]
+        table.add_row(escape(summary.error_type), str(summary.count), *ages, _age(summary.oldest_s))
+    console.print(table)
+
+
+def _decode_value(value: bytes | None) -> Any:
+    if value is None:
+        return None
+    try:
+        return json.loads(value)
+    except (UnicodeDecodeError, ValueError):
+        pass
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"bytes": len(value), "hex": value[:64].hex()}
+
+
+def _describe(letter: DeadLetter) -> dict[str, Any]:
+    record = letter.record
+    failure = {
+        name.removeprefix(BOOKKEEPING_PREFIX): value.decode("utf-8", errors="replace")
+        for name, value in record.headers
+        if name.startswith(BOOKKEEPING_PREFIX)
+    }
+    for name in list(failure):
+        if name.endswith("-ms") and failure[name].isdigit():
+            moment = datetime.fromtimestamp(int(failure[name]) / 1000, UTC)
+            failure[name.removesuffix("-ms")] = moment.isoformat(timespec="milliseconds")
+            del failure[name]
+    return {
+        "dead_letter": f"{record.topic}[{record.partition}]@{record.offset}",
+        "event_id": letter.event_id,
+        "event_type": letter.event_type,
+        "key": None if record.key is None else record.key.decode("utf-8", errors="replace"),
+        "event": _decode_value(record.value),
+        "failure": failure,
+    }
+
+
+@app.command("show")
+def show_command(
+    topic: TopicArgument,
+    *,
+    bootstrap_servers: ServersOption = "127.0.0.1:9092",
+    error_type: ErrorTypeOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    event_type: EventTypeOption = None,
+    key: KeyOption = None,
+    limit: Annotated[int, typer.Option(help="Show at most this many dead letters.")] = 20,
+) -> None:
+    """Print dead letters with their decoded events and failure headers, as JSON."""
+    try:
+        letter_filter = _filter(error_type, since, until, event_type, key)
+        letters = _read(bootstrap_servers, topic, letter_filter)
+    except KeybusError as exc:
+        fail(exc)
+    for letter in letters[:limit]:
+        console.print_json(json.dumps(_describe(letter), default=str))
+    console.print(f"{min(limit, len(letters))} of {len(letters)} matching dead letter(s) shown.")
+
+
+@app.command("replay")
+def replay_command(
+    topic: TopicArgument,
+    *,
+    bootstrap_servers: ServersOption = "127.0.0.1:9092",
+    to: Annotated[
+        ReplayDestination,
+        typer.Option(help="original: the topic the event was first read from; retry: first tier."),
+    ] = ReplayDestination.ORIGINAL,
+    error_type: ErrorTypeOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    event_type: EventTypeOption = None,
+    key: KeyOption = None,
+    dry_run: Annotated[bool, typer.Option(help="Count what would be replayed; send nothing.")] = (
+        False
+    ),
+) -> None:
+    """Replay matching dead letters once each; a second run delivers nothing new."""
+    try:
+        letter_filter = _filter(error_type, since, until, event_type, key)
+        letters = _read(bootstrap_servers, topic, letter_filter)
+        with Progress(
+            TextColumn("replaying"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            disable=dry_run,
+        ) as progress:
+            task = progress.add_task("replay", total=None)
+            report = replay(
+                bootstrap_servers,
+                topic,
+                letters,
+                to,
+                dry_run=dry_run,
+                on_planned=lambda total: progress.update(task, total=total),
+                on_progress=lambda count: progress.advance(task, count),
+            )
+    except KeybusError as exc:
+        fail(exc)
+    verb = "would replay" if dry_run else "replayed"
+    console.print(
+        f"{report.selected} matching, {report.already_replayed} already replayed, "
+        f"{verb} {report.replayed} to {to.value}."
+    )
