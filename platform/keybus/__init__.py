@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from keybus.client import Consumer, Producer
 from keybus.errors import ConfigurationError, KeybusError
 
-__all__ = ["ConfigurationError", "KeybusError", "__version__"]
+__all__ = ["ConfigurationError", "Consumer", "KeybusError", "Producer", "__version__"]
 
 __version__ = "0.1.0"

@@ -13,6 +13,7 @@ from keybus.errors import KeybusError
 __all__ = [
     "AVRO_CONTENT_TYPE",
     "CloudEventAttributes",
+    "Headers",
     "InvalidTraceparentError",
     "check_traceparent",
     "event_headers",
@@ -24,7 +25,8 @@ AVRO_CONTENT_TYPE = "application/avro"
 SPEC_VERSION = b"1.0"
 _TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
 
-Headers = list[tuple[str, bytes]]
+Headers = list[tuple[str, str | bytes | None]]
+"""Kafka record headers as confluent-kafka takes them."""
 
 
 class InvalidTraceparentError(KeybusError):

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from enum import Enum
 from importlib import resources
 from typing import Any, ClassVar, Self
+from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from keybus.serde.schema import ParsedSchema, parse_schema
 from keybus.types import AggregateId, EventType, TopicName
@@ -71,6 +72,9 @@ class Event(AvroRecord):
     __topic__: ClassVar[str]
     __aggregate_id_field__: ClassVar[str]
     __parsed_schema__: ClassVar[ParsedSchema]
+
+    event_id: UUID = Field(default_factory=uuid4)
+    occurred_at: AwareDatetime = Field(default_factory=utc_now)
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:

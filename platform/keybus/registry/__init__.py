@@ -10,9 +10,11 @@ from keybus.registry.client import (
     RegistryUnavailableError,
     SchemaNotRegisteredError,
 )
+from keybus.registry.memory import InMemoryRegistry
 
 __all__ = [
     "CompatibilityResult",
+    "InMemoryRegistry",
     "RegisteredSchema",
     "RegistryClient",
     "RegistryError",

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from keybus.schemas.catalog import Catalog
@@ -25,6 +28,7 @@ __all__ = [
     "DEFAULT_PACKAGE",
     "CodegenError",
     "check_bindings",
+    "import_bindings",
     "render_bindings",
     "render_module",
     "write_bindings",
@@ -67,6 +71,19 @@ def write_bindings(catalog: Catalog, output: Path, package: str = DEFAULT_PACKAG
             path.write_text(text, "utf-8")
             written.append(path)
     return written
+
+
+def import_bindings(catalog: Catalog, package: str, folder: Path) -> ModuleType:
+    """Generate bindings as top-level package `package` under `folder` and import it.
+
+    Meant for tests and tools that need models of schemas outside the shipped catalog,
+    for example an older version of an event.
+    """
+    write_bindings(catalog, folder / package.replace(".", "/"), package)
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+    importlib.invalidate_caches()
+    return importlib.import_module(package)
 
 
 def check_bindings(catalog: Catalog, output: Path, package: str = DEFAULT_PACKAGE) -> list[str]:

@@ -14,7 +14,7 @@ from keybus.registry.client import RegisteredSchema, SchemaNotRegisteredError
 from keybus.serde.errors import SerializationError, UnknownSchemaIdError, WireFormatError
 from keybus.serde.naming import SubjectStrategy, topic_record_name_strategy
 from keybus.serde.schema import ParsedSchema, parse_schema
-from keybus.serde.unions import tag_union_branches
+from keybus.serde.unions import rename_branches, tag_union_branches
 from keybus.serde.wire import frame_header, unframe
 from keybus.types import SchemaId, Subject
 
@@ -100,8 +100,7 @@ class AvroSerializer:
             AmbiguousUnionError: a plain dict fits two union branches equally well.
         """
         header = self.header(topic)
-        if self.schema.has_record_unions:
-            datum = tag_union_branches(datum, self.schema)
+        datum = tag_union_branches(datum, self.schema)
         if self.validate:
             self.check(datum)
         return self.encode_body(datum, header)
@@ -207,7 +206,7 @@ class AvroDeserializer:
         """Decode an unframed Avro body written with `writer`."""
         same = reader is None or reader.fingerprint == writer.fingerprint
         try:
-            return schemaless_reader(
+            value = schemaless_reader(
                 BytesIO(body),
                 writer.parsed,
                 None if same or reader is None else reader.parsed,
@@ -222,6 +221,8 @@ class AvroDeserializer:
                 expected=f"Avro binary of {writer.name}",
                 actual=f"{len(body)} bytes",
             ) from exc
+        names_changed = (reader or writer).fastavro_names
+        return rename_branches(value) if names_changed else value
 
 
 def _describe(schema: Any) -> str:

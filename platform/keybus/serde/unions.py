@@ -11,7 +11,7 @@ from keybus.serde.defaults import PRIMITIVE_TYPES
 from keybus.serde.errors import AmbiguousUnionError
 from keybus.serde.schema import ParsedSchema
 
-__all__ = ["BRANCH_KEY", "tag_union_branches"]
+__all__ = ["BRANCH_KEY", "rename_branches", "tag_union_branches"]
 
 BRANCH_KEY = "-type"
 """fastavro's key for naming a record branch inside a plain dict."""
@@ -29,7 +29,7 @@ def tag_union_branches(datum: Any, schema: ParsedSchema) -> Any:
     Raises:
         AmbiguousUnionError: a dict fits two or more record branches equally well.
     """
-    if not schema.has_record_unions:
+    if not schema.has_record_unions and not schema.fastavro_names:
         return datum
     return _Tagger(schema).tag(datum, schema.parsed, "")
 
@@ -67,6 +67,7 @@ class _Tagger:
     def _tag_union(self, datum: Any, branches: list[Any], path: str) -> Any:
         if isinstance(datum, tuple) and len(datum) == 2:
             name, value = datum
+            name = self.schema.fastavro_name(name)
             for branch in branches:
                 resolved = self.resolve(branch)
                 if isinstance(resolved, dict) and resolved.get("name") == name:
@@ -74,7 +75,10 @@ class _Tagger:
             return datum
         records = [self.resolve(b) for b in branches]
         records = [r for r in records if isinstance(r, dict) and r.get("type") == "record"]
-        if len(records) < 2 or not isinstance(datum, Mapping) or BRANCH_KEY in datum:
+        if isinstance(datum, Mapping) and BRANCH_KEY in datum:
+            fields = {key: value for key, value in datum.items() if key != BRANCH_KEY}
+            return self._tag_union((str(datum[BRANCH_KEY]), fields), branches, path)
+        if len(records) < 2 or not isinstance(datum, Mapping):
             return datum
         chosen = self._choose(datum, records, path)
         if chosen is None:
@@ -111,3 +115,14 @@ def _covers(record: Mapping[str, Any], keys: set[str]) -> bool:
     names = {f["name"] for f in record["fields"]}
     defaulted = {f["name"] for f in record["fields"] if "default" in f}
     return keys <= names and names - keys <= defaulted
+
+
+def rename_branches(value: Any) -> Any:
+    """Replace fastavro's `.Name` spelling of null-namespace branch names by the Avro name."""
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str):
+        return (value[0].lstrip("."), rename_branches(value[1]))
+    if isinstance(value, dict):
+        return {key: rename_branches(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [rename_branches(item) for item in value]
+    return value

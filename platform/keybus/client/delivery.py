@@ -1,0 +1,134 @@
+"""Delivery results and handles: what Kafka reported for each published event."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from confluent_kafka import KafkaError
+
+from keybus.client.errors import DeliveryError, MessageTooLargeError
+
+__all__ = ["DeliveryHandle", "DeliveryResult", "delivery_error", "too_large_error"]
+
+_SIZE_ERRORS = frozenset({KafkaError.MSG_SIZE_TOO_LARGE})
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    """Where Kafka stored an event."""
+
+    event_id: str
+    event_type: str
+    topic: str
+    partition: int
+    offset: int
+
+
+class DeliveryHandle:
+    """The pending delivery of one event; `result()` waits for Kafka's acknowledgement."""
+
+    __slots__ = ("_poll", "error", "event_id", "event_type", "result_value", "size_bytes", "topic")
+
+    def __init__(
+        self,
+        event_id: str,
+        event_type: str,
+        topic: str,
+        size_bytes: int,
+        poll: Callable[[float], Any],
+    ) -> None:
+        self.event_id = event_id
+        self.event_type = event_type
+        self.topic = topic
+        self.size_bytes = size_bytes
+        self._poll = poll
+        self.result_value: DeliveryResult | None = None
+        self.error: DeliveryError | None = None
+
+    @property
+    def done(self) -> bool:
+        """True once Kafka acknowledged the event or reported its failure."""
+        return self.result_value is not None or self.error is not None
+
+    def complete(self, error: KafkaError | None, message: Any) -> None:
+        """Record the outcome; the producer's delivery callback."""
+        if error is None:
+            self.result_value = DeliveryResult(
+                self.event_id,
+                self.event_type,
+                message.topic(),
+                message.partition(),
+                message.offset(),
+            )
+        else:
+            self.error = delivery_error(
+                error, self.event_id, self.event_type, self.topic, self.size_bytes
+            )
+
+    def result(self, timeout_s: float | None = None) -> DeliveryResult:
+        """Wait for the delivery, serving delivery callbacks meanwhile.
+
+        Raises:
+            DeliveryError: Kafka reported a failure, or `timeout_s` passed first.
+        """
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        while not self.done:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise DeliveryError(
+                    f"Event {self.event_type} {self.event_id} to topic {self.topic} was not "
+                    f"acknowledged within {timeout_s} s. It may still be delivered; wait "
+                    "longer, or check that the brokers are reachable.",
+                    event_id=self.event_id,
+                    event_type=self.event_type,
+                    topic=self.topic,
+                    kafka_error="_WAIT_TIMED_OUT",
+                    retryable=True,
+                )
+            self._poll(0.01)
+        if self.error is not None:
+            raise self.error
+        assert self.result_value is not None  # done and no error means a result
+        return self.result_value
+
+
+def delivery_error(
+    error: KafkaError, event_id: str, event_type: str, topic: str, size_bytes: int
+) -> DeliveryError:
+    """Translate a librdkafka delivery error into a DeliveryError naming the event."""
+    if error.code() in _SIZE_ERRORS:
+        return too_large_error(event_id, event_type, topic, size_bytes, broker=True)
+    return DeliveryError(
+        f"Event {event_type} {event_id} was not delivered to topic {topic}: "
+        f"{error.name()}: {error.str()}. "
+        + ("Kafka says a retry can succeed." if error.retriable() else "Retrying will not help."),
+        event_id=event_id,
+        event_type=event_type,
+        topic=topic,
+        kafka_error=error.name(),
+        retryable=bool(error.retriable()),
+    )
+
+
+def too_large_error(
+    event_id: str, event_type: str, topic: str, size_bytes: int, *, broker: bool
+) -> MessageTooLargeError:
+    """Build the error for a record over a size limit, naming the setting to raise."""
+    if broker:
+        where = (
+            f"the broker rejected it as larger than topic {topic}'s max.message.bytes (or "
+            "the broker's message.max.bytes when the topic does not set it)"
+        )
+    else:
+        where = "it is larger than this producer's message.max.bytes"
+    return MessageTooLargeError(
+        f"Event {event_type} {event_id} is {size_bytes} bytes of Avro and {where}. Make the "
+        "event smaller (store large content elsewhere and send a reference), or raise "
+        "the limit on the producer, the topic and the broker together.",
+        event_id=event_id,
+        event_type=event_type,
+        topic=topic,
+        size_bytes=size_bytes,
+    )
