@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from keybus.schemas.errors import InvalidSchemaError
@@ -26,6 +27,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 FIELD_ORDERS = frozenset({"ascending", "descending", "ignore"})
+# Letters beyond ASCII count, as Avro Java 1.12 accepts any letter its Character.isLetter
+# accepts in names.
+NAME_PATTERN = re.compile(r"[^\W\d]\w*")
 
 
 def load_json(text: str) -> Any:
@@ -51,10 +55,8 @@ def load_json(text: str) -> Any:
 
 
 def is_valid_name(name: str) -> bool:
-    # Letters as in Java's Character.isLetter, which Avro Java 1.12 accepts by default.
-    if not name or not (name[0].isalpha() or name[0] == "_"):
-        return False
-    return all(char.isalnum() or char == "_" for char in name)
+    """Return whether `name` is a letter or '_' followed by letters, digits and '_'."""
+    return NAME_PATTERN.fullmatch(name) is not None
 
 
 def check_name(name: str, role: str, path: str) -> None:

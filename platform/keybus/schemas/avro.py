@@ -79,15 +79,19 @@ class AvroSchema:
         """Return the schema as a Confluent registry stores it with `normalize=true`.
 
         Custom properties, and the members of JSON objects inside them and inside field
-        defaults, are sorted by key, and named types are referred to by full name. Field
-        order, union branch order and enum symbol order are kept: each changes the binary
-        encoding or the resolution of defaults, so none of them is a spelling.
+        defaults, are sorted by key. Named types are referred to by full name, and schema
+        references are sorted by name, subject and version. Field order, union branch order
+        and enum symbol order are kept, because each changes the binary encoding or the
+        resolution of defaults.
         """
         parsed = self.parsed
         if not isinstance(parsed, ParsedAvro):
             raise TypeError(f"AvroSchema.parsed is {type(parsed).__name__}, not ParsedAvro")
         text = write_schema(parsed.root, parsed.referenced_names, normalize=True)
-        return replace(self, text=text)
+        references = tuple(
+            sorted(self.references, key=lambda item: (item.name, item.subject, item.version))
+        )
+        return replace(self, text=text, references=references)
 
 
 def parse_avro(

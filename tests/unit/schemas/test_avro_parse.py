@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
 import pytest
 
-from keybus.schemas import AvroSchema, InvalidSchemaError, ParsedAvro, parse_avro
+from keybus.schemas import AvroSchema, InvalidSchemaError, ParsedAvro, Reference, parse_avro
 from keybus.schemas.model import RecordNode
 
 
@@ -403,3 +404,15 @@ def test_parse_cached_by_text() -> None:
     text = record("com.example.Cached", [field("a", "int")])
 
     assert parse_avro(text) is parse_avro(text)
+
+
+def test_normalized_sorts_references() -> None:
+    schema = parse_avro('"string"')
+    first = Reference("b.B", "b-value", 1)
+    second = Reference("a.A", "a-value", 2)
+    with_references = dataclasses.replace(schema, references=(first, second))
+
+    normalized = with_references.normalized()
+
+    assert normalized.references == (second, first)
+    assert with_references.fingerprint() != normalized.fingerprint()
