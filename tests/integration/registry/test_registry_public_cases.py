@@ -109,7 +109,6 @@ ADDED = ["OPEN", "PENDING", "DONE", "ARCHIVED"]
 class TestEnumEvolution:
     """B03: removing or adding enum symbols, per level, and reader enum defaults."""
 
-
     @pytest.mark.parametrize(
         ("level", "symbols", "expected_status"),
         [
