@@ -7,7 +7,7 @@ import os
 
 import typer
 
-from keybus.cli import demo, dev, dlq, registry, topics
+from keybus.cli import demo, dev, dlq, registry, rules, topics
 
 __all__ = ["app", "main"]
 
@@ -20,6 +20,7 @@ app = typer.Typer(
 app.add_typer(demo.app, name="demo")
 app.add_typer(dev.app, name="dev")
 app.add_typer(topics.app, name="topics")
+app.add_typer(rules.app, name="rules")
 app.add_typer(registry.app, name="registry")
 app.add_typer(dlq.app, name="dlq")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from keybus.routing.envelope import routing_document
+from keybus.routing.envelope import json_values, routing_document
 from keybus.routing.errors import PatternError, RulesFileError
 from keybus.routing.matcher import CompiledPatterns, compile_pattern, matches
 from keybus.routing.pattern import Pattern, parse_pattern
@@ -21,6 +21,7 @@ __all__ = [
     "RulesFileError",
     "TransformError",
     "compile_pattern",
+    "json_values",
     "load_rules",
     "matches",
     "parse_pattern",

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from keybus.routing import routing_document
+import datetime as dt
+import decimal
+import uuid
+
+from keybus.routing import matches, routing_document
 
 
 def test_cloudevents_headers_become_envelope_fields() -> None:
@@ -39,3 +43,37 @@ def test_absent_parts_are_left_out() -> None:
     document = routing_document({"n": 1}, topic="deliveries", headers={"ce_type": "X"})
 
     assert document == {"type": "X", "topic": "deliveries", "detail": {"n": 1}}
+
+
+def test_avro_logical_types_become_json_values() -> None:
+    occurred = dt.datetime(2026, 12, 4, 12, 0, tzinfo=dt.UTC)
+    event_id = uuid.UUID("12345678-1234-5678-1234-567812345678")
+    detail = {
+        "occurred_at": occurred,
+        "day": dt.date(2026, 12, 4),
+        "weight_kg": decimal.Decimal("2.500"),
+        "count": decimal.Decimal("3"),
+        "event_id": event_id,
+        "sha": b"\x00\xff",
+        "parcels": ({"at": occurred},),
+    }
+
+    document = routing_document(detail, topic="deliveries")
+
+    assert document["detail"] == {
+        "occurred_at": 1_796_385_600_000,
+        "day": "2026-12-04",
+        "weight_kg": 2.5,
+        "count": 3,
+        "event_id": "12345678-1234-5678-1234-567812345678",
+        "sha": "\x00\xff",
+        "parcels": [{"at": 1_796_385_600_000}],
+    }
+
+
+def test_numeric_pattern_on_decoded_timestamp() -> None:
+    document = routing_document(
+        {"occurred_at": dt.datetime(2026, 12, 4, tzinfo=dt.UTC)}, topic="deliveries"
+    )
+
+    assert matches({"detail": {"occurred_at": [{"numeric": [">=", 1_796_342_400_000]}]}}, document)
