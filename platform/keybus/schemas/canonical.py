@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from keybus.schemas.model import (
@@ -42,7 +44,34 @@ def write_schema(node: SchemaNode, known: Iterable[str] = (), *, normalize: bool
             full name, so that spellings differing only in JSON member order write the same.
     """
     writer = _Writer(set(known), normalize)
-    return json.dumps(writer.write(node, None), separators=(",", ":"), ensure_ascii=False)
+    return _to_json(writer.write(node, None))
+
+
+def _to_json(value: Any) -> str:
+    """Encode compact JSON, writing floating point numbers as Java's `Double.toString` does."""
+    if isinstance(value, dict):
+        members = (f"{_to_json(key)}:{_to_json(item)}" for key, item in value.items())
+        return "{" + ",".join(members) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_to_json(item) for item in value) + "]"
+    if isinstance(value, float):
+        return _java_double(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _java_double(value: float) -> str:
+    """Write a finite double the way Java does: `100.0`, `1.0E10`, `1.5E-7`."""
+    if value == 0:
+        return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
+    sign, digits, exponent = Decimal(repr(value)).as_tuple()
+    text = "".join(str(digit) for digit in digits).rstrip("0") or "0"
+    scientific_exponent = len(digits) + int(exponent) - 1
+    prefix = "-" if sign else ""
+    if 1e-3 <= abs(value) < 1e7:
+        plain = format(Decimal(repr(abs(value))), "f")
+        return prefix + (plain if "." in plain else plain + ".0")
+    mantissa = text[0] + "." + (text[1:] or "0")
+    return f"{prefix}{mantissa}E{scientific_exponent}"
 
 
 class _Writer:

@@ -89,6 +89,22 @@ PARSE_PROBES: list[tuple[str, str, bool, bool, str]] = [
     ),
 ]
 
+# Hand-written schemas whose canonical text must equal Avro Java's `Schema.toString`.
+CANONICAL_PROBES: list[str] = [
+    '{"type":"record","name":"R","fields":[{"name":"a","type":"double","default":1e10},'
+    '{"name":"b","type":"double","default":1.5e-7},{"name":"c","type":"float","default":0.1},'
+    '{"name":"d","type":"double","default":12345678.0},{"name":"e","type":"double","default":-0.0},'
+    '{"name":"f","type":"long","default":9007199254740993},'
+    '{"name":"g","type":"double","default":123456789012345678901234567890.5}]}',
+    '{"type":"int","doc":"dropped","owner":"kept"}',
+    '{"type":"record","name":"R","default":{},"fields":[]}',
+    '{"type":"fixed","name":"F","size":2,"doc":"d","aliases":["G","x.H"],"namespace":"n"}',
+    '{"type":"error","name":"Failure","fields":[{"name":"why","type":"string","order":"ignore"}]}',
+    "[]",
+    '{"type":"enum","name":"a.E","symbols":["X","Y"],"default":"Y","doc":"d","p":[1,{"q":null}]}',
+    '{"type":"map","values":{"type":"array","items":"bytes","k":true},"logicalType":"x"}',
+]
+
 # A nested `"namespace": null` means the null namespace in keybus but the enclosing
 # namespace in Java; both accept the schema, and their canonical texts differ.
 NULL_NAMESPACE_PROBE = (
@@ -632,3 +648,10 @@ def test_null_namespace_differs_from_java(avro_java: AvroJavaOracle) -> None:
 
     assert '"name":"S","fields"' in answer["canonical"]
     assert '"name":"S","namespace":"","fields"' in ours
+
+
+def test_canonical_probes_match_java(avro_java: AvroJavaOracle) -> None:
+    answers = avro_java.ask([{"op": "parse", "schema": text} for text in CANONICAL_PROBES])
+
+    for text, answer in zip(CANONICAL_PROBES, answers, strict=True):
+        assert parse_avro(text).text == answer.get("canonical"), text

@@ -259,6 +259,25 @@ class TestCanonicalText:
         assert '"type":"Status"' in schema.text
         assert "symbols" not in schema.text
 
+    @pytest.mark.parametrize(
+        ("default", "written"),
+        [
+            (1e10, "1.0E10"),
+            (1.5e-7, "1.5E-7"),
+            (12345678.0, "1.2345678E7"),
+            (1234567.5, "1234567.5"),
+            (0.001, "0.001"),
+            (1e-4, "1.0E-4"),
+            (100.0, "100.0"),
+            (-0.0, "-0.0"),
+            (7, "7"),
+        ],
+    )
+    def test_double_default_written_like_java(self, default: float, written: str) -> None:
+        schema = parse_avro(record("R", [field("a", "double", default=default)]))
+
+        assert schema.text.endswith(f'"default":{written}}}]}}')
+
     def test_non_ascii_kept_verbatim(self) -> None:
         schema = parse_avro(record("A", [], doc="Größe"))
 
