@@ -56,10 +56,10 @@ def _json_scalar(value: Any) -> Any:
 def json_values(value: Any) -> Any:
     """Return `value` with Avro logical types turned into the JSON values patterns test.
 
-    Timestamps become UTC epoch milliseconds (Avro's own JSON form of timestamp-millis),
-    so `numeric` ranges apply to them; dates and times become ISO 8601 text, decimals
-    numbers, UUIDs text, and bytes text with one character per byte (latin-1), as in
-    Avro's JSON encoding.
+    Timestamps become UTC epoch milliseconds, the JSON form of Avro's timestamp-millis, so
+    `numeric` ranges apply to them. Dates and times become ISO 8601 text, decimals become
+    numbers and UUIDs text. Bytes become text with one character per byte (latin-1), as
+    in Avro's JSON encoding.
     """
     kind = type(value)
     if kind is dict:

@@ -13,7 +13,7 @@ class PatternError(ConfigurationError):
     """An event pattern breaks the EventBridge pattern grammar.
 
     Attributes:
-        rule: Name of the rule that holds the pattern, or None for a bare pattern.
+        rule: Name of the rule that contains the pattern, or None for a bare pattern.
         path: JSON path of the offending part inside the pattern, for example
             `$.detail.count[0].numeric`.
         reason: What is wrong there and how to fix it.

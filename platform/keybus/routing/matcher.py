@@ -211,8 +211,8 @@ class CompiledPatterns(Generic[T]):
             self._unindexed.append((owner_index, _compile_trie(_build_trie(conjunction))))
             return
         if len(keyed[0].field) == 1:
-            # A top-level field involves no array element choice, so finding the event in
-            # this bucket already proves the condition; the trie need not test it again.
+            # A top-level field involves no choice of array element. Finding the event in
+            # this bucket therefore proves the condition, and the trie skips it.
             conjunction = tuple(c for c in conjunction if c is not keyed[0])
         entry = (owner_index, _compile_trie(_build_trie(conjunction)))
         for key in set(_leaf_keys(keyed[0])):

@@ -32,7 +32,7 @@ JsonPath = tuple[str | int, ...]
 
 
 class TransformError(ValueError):
-    """An input transform is malformed; the message says where and how to fix it."""
+    """An input transform is malformed. The message names the part and the fix."""
 
 
 def compile_json_path(text: str) -> JsonPath:
@@ -167,10 +167,13 @@ class InputTransformer:
             )
 
     def _is_json_template(self) -> bool:
-        probe = "".join(
-            s.literal if s.placeholder is None else ("" if s.in_string else "null")
-            for s in self._segments
-        )
+        parts = []
+        for segment in self._segments:
+            if segment.placeholder is None:
+                parts.append(segment.literal)
+            elif not segment.in_string:
+                parts.append("null")
+        probe = "".join(parts)
         try:
             json.loads(probe)
         except ValueError:

@@ -2,7 +2,7 @@
 
 Real: event-ruler (version pinned in tests/differential/event-ruler/pom.xml, fetched from
 Maven Central), run in one JVM for all cases. Nothing is faked. Java and Maven must be
-installed; without them the test fails and says what to install.
+installed. Without them the test fails and names the packages to install.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Table of event-pattern cases: EventBridge semantics as event-ruler 2.1.0 implements them.
 
-Each MatchCase holds one pattern and one event with the expected verdict. The same table
+Each MatchCase contains one pattern and one event with the expected verdict. The same table
 feeds the unit test and the differential test against event-ruler, so every verdict
 here is also checked against AWS's engine when Java and Maven are present.
 """
