@@ -45,6 +45,8 @@ def _string_checks(leaf: Leaf) -> list[Callable[[str], Any]]:
     return checks
 
 
+# NOTE: case is folded with str.lower(). It agrees with event-ruler 2.1.0 on the ASCII,
+# Latin-1 and title-case letters the tests try; other scripts are untested.
 def _lowered_check(leaf: Leaf) -> Callable[[str], bool]:
     lowered = frozenset(leaf.lowered)
     prefixes = tuple(leaf.prefixes_lowered)

@@ -215,6 +215,18 @@ MATCH_CASES: list[MatchCase] = [
         ({"detail": {"city": "arhus"}}, False),
     ),
     *_cases(
+        "equals-ignore-case-no-expansion",
+        {"detail": {"street": [{"equals-ignore-case": "STRASSE"}]}},
+        ({"detail": {"street": "strasse"}}, True),
+        ({"detail": {"street": "straße"}}, False),
+    ),
+    *_cases(
+        "equals-ignore-case-title-case",
+        {"detail": {"code": [{"equals-ignore-case": "ǅ"}]}},
+        ({"detail": {"code": "ǆ"}}, True),
+        ({"detail": {"code": "dž"}}, False),
+    ),
+    *_cases(
         "exactly",
         {"detail": {"status": [{"exactly": "ONLINE"}]}},
         ({"detail": {"status": "ONLINE"}}, True),

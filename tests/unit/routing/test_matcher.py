@@ -8,7 +8,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from keybus.routing import CompiledPatterns, compile_pattern, parse_pattern
+import pytest
+
+from keybus.routing import CompiledPatterns, PatternError, compile_pattern, parse_pattern
 
 
 def _load(name: str, path: Path) -> ModuleType:
@@ -97,3 +99,15 @@ def test_nested_index_field_keeps_array_consistency() -> None:
 
     assert compiled.index_field == ("detail", "parcels", "size")
     assert compiled.match(event) == [1]
+
+
+def test_or_expansion_limit_rejected() -> None:
+    branches = [{"a": [1]}, {"b": [2]}]
+    pattern = {f"f{i}": {"$or": branches} for i in range(11)}
+
+    with pytest.raises(PatternError) as caught:
+        parse_pattern(pattern, rule="wide")
+
+    assert "more than 1024 combinations" in caught.value.reason
+    assert caught.value.path == "$.f10"
+    assert caught.value.rule == "wide"
