@@ -201,6 +201,11 @@ def rules_from_data(data: Any, *, origin: str = "<memory>") -> RuleSet:
     Raises:
         RulesFileError: Naming the origin, the rule and the path of the first problem.
     """
+    if not isinstance(data, Mapping):
+        raise RulesFileError(
+            f"the top level must be a mapping with a 'rules' list, not {type(data).__name__}",
+            file=origin,
+        )
     try:
         model = _RulesFileModel.model_validate(data)
     except ValidationError as exc:

@@ -37,7 +37,7 @@ _ORACLE = _load("keybus_event_ruler_oracle", _HERE / "event_ruler.py")
 _GENERATOR = _load("keybus_pattern_generator", _HERE / "pattern_generator.py")
 _TABLE = _load("keybus_routing_cases", _HERE.parents[1] / "unit" / "routing" / "routing_cases.py")
 
-GENERATED_PAIRS = 1000
+GENERATED_PAIRS = 3000
 GENERATOR_SEED = 20261204
 
 

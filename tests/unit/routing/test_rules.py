@@ -177,3 +177,13 @@ def test_from_file_equals_load_rules(tmp_path: Path) -> None:
 
     assert [rule.name for rule in ruleset] == ["door-alerts"]
     assert ruleset.origin == str(path)
+
+
+def test_empty_file_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text("")
+
+    with pytest.raises(RulesFileError) as caught:
+        load_rules(path)
+
+    assert "top level must be a mapping with a 'rules' list, not NoneType" in str(caught.value)
