@@ -17,7 +17,7 @@ from keybus.retry.headers import DUE_MS
 from keybus.retry.pausing import InPlaceAttempts, PartitionKey, PauseBook
 from keybus.retry.policy import DeadLetterReason, RetryPolicy
 from keybus.retry.record import InboundRecord
-from keybus.retry.router import DeadLetterHandler, FailureHandler, producer_settings
+from keybus.retry.router import DeadLetterHandler, FailureHandler, ParkAction, producer_settings
 
 __all__ = ["ConsumerStats", "Decoder", "Handler", "RecordFilter", "RetryingConsumer"]
 
@@ -212,9 +212,8 @@ class RetryingConsumer:
             FailureKind.RETRYABLE
         ):
             return self._retry_in_place(record, error)
-        self._commit_pending()
         outcome = self.failures.handle(record, error)
-        if outcome.action.value == "retry":
+        if outcome.action is ParkAction.RETRY:
             self.stats.retried += 1
         else:
             self.stats.dead_lettered += 1
@@ -255,7 +254,6 @@ class RetryingConsumer:
                 partition=record.partition,
                 offset=record.offset,
             ) from error
-        self._commit_pending()
         self.failures.park_dead_letter(record, error, DeadLetterReason.IN_PLACE_BUDGET)
         self.stats.dead_lettered += 1
         return True

@@ -135,7 +135,7 @@ def _read_partitions(consumer: Consumer, topic: str, timeout_s: float) -> Iterat
     while ends:
         if time.monotonic() > deadline:
             raise KafkaException(f"reading {topic} timed out after {timeout_s} s")
-        for message in consumer.consume(500, timeout=0.5):
+        for message in consumer.consume(500, timeout=0.05):
             if message.error() is not None:
                 continue
             record = InboundRecord.from_message(message)

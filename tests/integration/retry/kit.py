@@ -48,7 +48,7 @@ def read_all(servers: str, topic: str, partitions: int = 1) -> list[Message]:
         messages: list[Message] = []
         deadline = time.monotonic() + 20
         while any(ends[p] > 0 for p in ends) and time.monotonic() < deadline:
-            for message in consumer.consume(100, timeout=0.5):
+            for message in consumer.consume(100, timeout=0.05):
                 if message.error() is None:
                     messages.append(message)
                     if message.offset() + 1 >= ends[message.partition()]:
