@@ -171,7 +171,7 @@ class Producer:
         return await future
 
     def publish_batch(
-        self, events: Sequence[Event], *, timeout_s: float | None = 60.0
+        self, events: Sequence[Event], *, topic: str | None = None, timeout_s: float | None = 60.0
     ) -> list[DeliveryResult]:
         """Publish several events and wait for all of them.
 
@@ -182,7 +182,7 @@ class Producer:
         Raises:
             PublishBatchError: some events were not delivered; it lists each failure.
         """
-        prepared = [self.prepare(event) for event in events]
+        prepared = [self.prepare(event, topic=topic) for event in events]
         handles = [self._send(record) for record in prepared]
         self._kafka.flush(-1 if timeout_s is None else timeout_s)
         failures: list[DeliveryError] = []
@@ -237,13 +237,15 @@ class Producer:
         """Encode one event into the key, value and headers it is sent with."""
         if self._closed:
             raise ClientClosedError("Producer is closed; create a new one to publish again.")
-        if not isinstance(event, Event):
-            raise ConfigurationError(
-                f"publish() takes a generated event model, not {type(event).__name__}. Use "
-                "publish_dict() with an explicit schema for plain values."
-            )
         event_type = type(event)
-        serializer = self.serializer(event_type)
+        serializer = self._serializers.get(event_type)  # type: ignore[arg-type]
+        if serializer is None:
+            if not isinstance(event, Event):
+                raise ConfigurationError(
+                    f"publish() takes a generated event model, not {type(event).__name__}. "
+                    "Use publish_dict() with an explicit schema for plain values."
+                )
+            serializer = self.serializer(event_type)
         target = topic or event_type.__topic__
         value = serializer.encode_body(event.to_avro(), serializer.header(target))
         event_id = str(event.event_id)

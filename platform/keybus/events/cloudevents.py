@@ -6,7 +6,7 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from keybus.errors import KeybusError
 
@@ -22,7 +22,10 @@ __all__ = [
 ]
 
 AVRO_CONTENT_TYPE = "application/avro"
-SPEC_VERSION = b"1.0"
+SPEC_VERSION = "1.0"
+_SPEC_VERSION_BYTES = SPEC_VERSION.encode()
+_CONTENT_TYPE_BYTES = AVRO_CONTENT_TYPE.encode()
+_ZERO = timedelta(0)
 _TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
 
 Headers = list[tuple[str, str | bytes | None]]
@@ -76,13 +79,13 @@ def event_headers(
 ) -> Headers:
     """Build the CloudEvents binary-mode headers, `content-type` and `traceparent`."""
     return [
-        ("ce_specversion", SPEC_VERSION),
+        ("ce_specversion", _SPEC_VERSION_BYTES),
         ("ce_id", event_id.encode()),
         ("ce_type", event_type.encode()),
         ("ce_source", source.encode()),
         ("ce_time", _rfc3339(occurred_at).encode()),
         ("ce_subject", subject.encode()),
-        ("content-type", AVRO_CONTENT_TYPE.encode()),
+        ("content-type", _CONTENT_TYPE_BYTES),
         ("traceparent", (traceparent or new_traceparent()).encode()),
     ]
 
@@ -108,4 +111,6 @@ def read_headers(headers: Sequence[tuple[str, bytes | str | None]] | None) -> Cl
 def _rfc3339(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    elif moment.utcoffset() != _ZERO:
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(timespec="milliseconds")

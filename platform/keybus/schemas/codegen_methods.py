@@ -32,7 +32,8 @@ def render_to_avro(renderer: ModuleRenderer, named: NamedType) -> list[str]:
             entries.append(f'            "{field_node["name"]}": self.{attribute},')
         else:
             body.append(f"        {local} = self.{attribute}")
-            entries.append(f'            "{field_node["name"]}": {expression},')
+            body.append(f"        {local} = {expression}")
+            entries.append(f'            "{field_node["name"]}": {local},')
     return [
         "    def to_avro(self) -> dict[str, Any]:",
         '        """Return the record as the values fastavro writes."""',
@@ -54,17 +55,20 @@ def render_from_avro(renderer: ModuleRenderer, named: NamedType) -> list[str]:
         local = _local(attribute)
         expression = _decode(renderer, field_node["type"], local, 0)
         if expression is None:
-            arguments.append(f'            {attribute}=datum["{field_node["name"]}"],')
+            arguments.append(f'                "{attribute}": datum["{field_node["name"]}"],')
         else:
             body.append(f'        {local} = datum["{field_node["name"]}"]')
-            arguments.append(f"            {attribute}={expression},")
+            body.append(f"        {local} = {expression}")
+            arguments.append(f'                "{attribute}": {local},')
     return [
         "    @classmethod",
         "    def from_avro(cls, datum: Mapping[str, Any]) -> Self:",
         '        """Build the record from values fastavro read; they are valid by construction."""',
         *body,
-        "        return cls.model_construct(",
+        "        return cls.from_trusted(",
+        "            {",
         *arguments,
+        "            }",
         "        )",
     ]
 

@@ -65,9 +65,11 @@ class CourierGrantee(AvroRecord):
     @classmethod
     def from_avro(cls, datum: Mapping[str, Any]) -> Self:
         """Build the record from values fastavro read; they are valid by construction."""
-        return cls.model_construct(
-            courier_id=datum["courier_id"],
-            carrier=datum["carrier"],
+        return cls.from_trusted(
+            {
+                "courier_id": datum["courier_id"],
+                "carrier": datum["carrier"],
+            }
         )
 
 
@@ -100,9 +102,11 @@ class GuestGrantee(AvroRecord):
     @classmethod
     def from_avro(cls, datum: Mapping[str, Any]) -> Self:
         """Build the record from values fastavro read; they are valid by construction."""
-        return cls.model_construct(
-            guest_id=datum["guest_id"],
-            display_name=datum["display_name"],
+        return cls.from_trusted(
+            {
+                "guest_id": datum["guest_id"],
+                "display_name": datum["display_name"],
+            }
         )
 
 
@@ -152,14 +156,16 @@ class AccessGranted(Event):
     def to_avro(self) -> dict[str, Any]:
         """Return the record as the values fastavro writes."""
         grantee = self.grantee
+        grantee = encode_union(grantee)
         validity = self.validity
+        validity = validity.to_avro()
         return {
             "event_id": self.event_id,
             "occurred_at": self.occurred_at,
             "grant_id": self.grant_id,
             "lock_id": self.lock_id,
-            "grantee": encode_union(grantee),
-            "validity": validity.to_avro(),
+            "grantee": grantee,
+            "validity": validity,
             "method": self.method,
             "max_entries": self.max_entries,
             "delivery_id": self.delivery_id,
@@ -169,18 +175,23 @@ class AccessGranted(Event):
     def from_avro(cls, datum: Mapping[str, Any]) -> Self:
         """Build the record from values fastavro read; they are valid by construction."""
         grantee = datum["grantee"]
+        grantee = decode_union(grantee, _COURIERGRANTEE_GUESTGRANTEE_BRANCHES)
         validity = datum["validity"]
+        validity = TimeWindow.from_avro(validity)
         method = datum["method"]
-        return cls.model_construct(
-            event_id=datum["event_id"],
-            occurred_at=datum["occurred_at"],
-            grant_id=datum["grant_id"],
-            lock_id=datum["lock_id"],
-            grantee=decode_union(grantee, _COURIERGRANTEE_GUESTGRANTEE_BRANCHES),
-            validity=TimeWindow.from_avro(validity),
-            method=AccessMethod(method),
-            max_entries=datum["max_entries"],
-            delivery_id=datum["delivery_id"],
+        method = AccessMethod(method)
+        return cls.from_trusted(
+            {
+                "event_id": datum["event_id"],
+                "occurred_at": datum["occurred_at"],
+                "grant_id": datum["grant_id"],
+                "lock_id": datum["lock_id"],
+                "grantee": grantee,
+                "validity": validity,
+                "method": method,
+                "max_entries": datum["max_entries"],
+                "delivery_id": datum["delivery_id"],
+            }
         )
 
 
@@ -219,13 +230,16 @@ class AccessRevoked(Event):
     def from_avro(cls, datum: Mapping[str, Any]) -> Self:
         """Build the record from values fastavro read; they are valid by construction."""
         reason = datum["reason"]
-        return cls.model_construct(
-            event_id=datum["event_id"],
-            occurred_at=datum["occurred_at"],
-            grant_id=datum["grant_id"],
-            lock_id=datum["lock_id"],
-            reason=RevocationReason(reason),
-            revoked_by=datum["revoked_by"],
+        reason = RevocationReason(reason)
+        return cls.from_trusted(
+            {
+                "event_id": datum["event_id"],
+                "occurred_at": datum["occurred_at"],
+                "grant_id": datum["grant_id"],
+                "lock_id": datum["lock_id"],
+                "reason": reason,
+                "revoked_by": datum["revoked_by"],
+            }
         )
 
 
@@ -273,18 +287,22 @@ class DeviceStatusChanged(Event):
     def from_avro(cls, datum: Mapping[str, Any]) -> Self:
         """Build the record from values fastavro read; they are valid by construction."""
         status = datum["status"]
+        status = DeviceStatus(status)
         previous_status = datum["previous_status"]
-        return cls.model_construct(
-            event_id=datum["event_id"],
-            occurred_at=datum["occurred_at"],
-            lock_id=datum["lock_id"],
-            status=DeviceStatus(status),
-            previous_status=None if previous_status is None else DeviceStatus(previous_status),
-            battery_percent=datum["battery_percent"],
-            signal_dbm=datum["signal_dbm"],
-            firmware_version=datum["firmware_version"],
-            firmware_sha256=datum["firmware_sha256"],
-            attributes=datum["attributes"],
+        previous_status = None if previous_status is None else DeviceStatus(previous_status)
+        return cls.from_trusted(
+            {
+                "event_id": datum["event_id"],
+                "occurred_at": datum["occurred_at"],
+                "lock_id": datum["lock_id"],
+                "status": status,
+                "previous_status": previous_status,
+                "battery_percent": datum["battery_percent"],
+                "signal_dbm": datum["signal_dbm"],
+                "firmware_version": datum["firmware_version"],
+                "firmware_sha256": datum["firmware_sha256"],
+                "attributes": datum["attributes"],
+            }
         )
 
 
@@ -322,12 +340,15 @@ class DoorLocked(Event):
     def from_avro(cls, datum: Mapping[str, Any]) -> Self:
         """Build the record from values fastavro read; they are valid by construction."""
         trigger = datum["trigger"]
-        return cls.model_construct(
-            event_id=datum["event_id"],
-            occurred_at=datum["occurred_at"],
-            lock_id=datum["lock_id"],
-            trigger=LockTrigger(trigger),
-            open_duration_ms=datum["open_duration_ms"],
+        trigger = LockTrigger(trigger)
+        return cls.from_trusted(
+            {
+                "event_id": datum["event_id"],
+                "occurred_at": datum["occurred_at"],
+                "lock_id": datum["lock_id"],
+                "trigger": trigger,
+                "open_duration_ms": datum["open_duration_ms"],
+            }
         )
 
 
@@ -370,14 +391,17 @@ class DoorUnlocked(Event):
     def from_avro(cls, datum: Mapping[str, Any]) -> Self:
         """Build the record from values fastavro read; they are valid by construction."""
         method = datum["method"]
-        return cls.model_construct(
-            event_id=datum["event_id"],
-            occurred_at=datum["occurred_at"],
-            lock_id=datum["lock_id"],
-            grant_id=datum["grant_id"],
-            method=AccessMethod(method),
-            battery_percent=datum["battery_percent"],
-            courier_id=datum["courier_id"],
+        method = AccessMethod(method)
+        return cls.from_trusted(
+            {
+                "event_id": datum["event_id"],
+                "occurred_at": datum["occurred_at"],
+                "lock_id": datum["lock_id"],
+                "grant_id": datum["grant_id"],
+                "method": method,
+                "battery_percent": datum["battery_percent"],
+                "courier_id": datum["courier_id"],
+            }
         )
 
 

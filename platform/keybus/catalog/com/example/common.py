@@ -36,9 +36,11 @@ class Money(AvroRecord):
     @classmethod
     def from_avro(cls, datum: Mapping[str, Any]) -> Self:
         """Build the record from values fastavro read; they are valid by construction."""
-        return cls.model_construct(
-            amount=datum["amount"],
-            currency=datum["currency"],
+        return cls.from_trusted(
+            {
+                "amount": datum["amount"],
+                "currency": datum["currency"],
+            }
         )
 
 
@@ -64,7 +66,9 @@ class TimeWindow(AvroRecord):
     @classmethod
     def from_avro(cls, datum: Mapping[str, Any]) -> Self:
         """Build the record from values fastavro read; they are valid by construction."""
-        return cls.model_construct(
-            starts_at=datum["starts_at"],
-            ends_at=datum["ends_at"],
+        return cls.from_trusted(
+            {
+                "starts_at": datum["starts_at"],
+                "ends_at": datum["ends_at"],
+            }
         )

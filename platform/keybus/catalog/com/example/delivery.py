@@ -59,12 +59,14 @@ class Address(AvroRecord):
     @classmethod
     def from_avro(cls, datum: Mapping[str, Any]) -> Self:
         """Build the record from values fastavro read; they are valid by construction."""
-        return cls.model_construct(
-            street=datum["street"],
-            unit=datum["unit"],
-            postal_code=datum["postal_code"],
-            city=datum["city"],
-            country_code=datum["country_code"],
+        return cls.from_trusted(
+            {
+                "street": datum["street"],
+                "unit": datum["unit"],
+                "postal_code": datum["postal_code"],
+                "city": datum["city"],
+                "country_code": datum["country_code"],
+            }
         )
 
 
@@ -109,23 +111,28 @@ class Parcel(AvroRecord):
     def to_avro(self) -> dict[str, Any]:
         """Return the record as the values fastavro writes."""
         declared_value = self.declared_value
+        declared_value = None if declared_value is None else declared_value.to_avro()
         return {
             "parcel_id": self.parcel_id,
             "size": self.size,
             "weight_kg": self.weight_kg,
-            "declared_value": None if declared_value is None else declared_value.to_avro(),
+            "declared_value": declared_value,
         }
 
     @classmethod
     def from_avro(cls, datum: Mapping[str, Any]) -> Self:
         """Build the record from values fastavro read; they are valid by construction."""
         size = datum["size"]
+        size = ParcelSize(size)
         declared_value = datum["declared_value"]
-        return cls.model_construct(
-            parcel_id=datum["parcel_id"],
-            size=ParcelSize(size),
-            weight_kg=datum["weight_kg"],
-            declared_value=None if declared_value is None else Money.from_avro(declared_value),
+        declared_value = None if declared_value is None else Money.from_avro(declared_value)
+        return cls.from_trusted(
+            {
+                "parcel_id": datum["parcel_id"],
+                "size": size,
+                "weight_kg": datum["weight_kg"],
+                "declared_value": declared_value,
+            }
         )
 
 
@@ -152,12 +159,13 @@ class DeliveryCancelled(Event):
     def to_avro(self) -> dict[str, Any]:
         """Return the record as the values fastavro writes."""
         refund = self.refund
+        refund = None if refund is None else refund.to_avro()
         return {
             "event_id": self.event_id,
             "occurred_at": self.occurred_at,
             "delivery_id": self.delivery_id,
             "reason": self.reason,
-            "refund": None if refund is None else refund.to_avro(),
+            "refund": refund,
             "note": self.note,
         }
 
@@ -165,14 +173,18 @@ class DeliveryCancelled(Event):
     def from_avro(cls, datum: Mapping[str, Any]) -> Self:
         """Build the record from values fastavro read; they are valid by construction."""
         reason = datum["reason"]
+        reason = CancellationReason(reason)
         refund = datum["refund"]
-        return cls.model_construct(
-            event_id=datum["event_id"],
-            occurred_at=datum["occurred_at"],
-            delivery_id=datum["delivery_id"],
-            reason=CancellationReason(reason),
-            refund=None if refund is None else Money.from_avro(refund),
-            note=datum["note"],
+        refund = None if refund is None else Money.from_avro(refund)
+        return cls.from_trusted(
+            {
+                "event_id": datum["event_id"],
+                "occurred_at": datum["occurred_at"],
+                "delivery_id": datum["delivery_id"],
+                "reason": reason,
+                "refund": refund,
+                "note": datum["note"],
+            }
         )
 
 
@@ -216,15 +228,18 @@ class DeliveryCompleted(Event):
     def from_avro(cls, datum: Mapping[str, Any]) -> Self:
         """Build the record from values fastavro read; they are valid by construction."""
         outcome = datum["outcome"]
-        return cls.model_construct(
-            event_id=datum["event_id"],
-            occurred_at=datum["occurred_at"],
-            delivery_id=datum["delivery_id"],
-            courier_id=datum["courier_id"],
-            outcome=DeliveryOutcome(outcome),
-            proof_photo_sha256=datum["proof_photo_sha256"],
-            door_open_ms=datum["door_open_ms"],
-            parcel_ids=datum["parcel_ids"],
+        outcome = DeliveryOutcome(outcome)
+        return cls.from_trusted(
+            {
+                "event_id": datum["event_id"],
+                "occurred_at": datum["occurred_at"],
+                "delivery_id": datum["delivery_id"],
+                "courier_id": datum["courier_id"],
+                "outcome": outcome,
+                "proof_photo_sha256": datum["proof_photo_sha256"],
+                "door_open_ms": datum["door_open_ms"],
+                "parcel_ids": datum["parcel_ids"],
+            }
         )
 
 
@@ -258,43 +273,54 @@ class DeliveryScheduled(Event):
     def to_avro(self) -> dict[str, Any]:
         """Return the record as the values fastavro writes."""
         address = self.address
+        address = address.to_avro()
         window = self.window
+        window = window.to_avro()
         parcels = self.parcels
+        parcels = [item.to_avro() for item in parcels]
         shipping_fee = self.shipping_fee
+        shipping_fee = None if shipping_fee is None else shipping_fee.to_avro()
         return {
             "event_id": self.event_id,
             "occurred_at": self.occurred_at,
             "delivery_id": self.delivery_id,
             "recipient_id": self.recipient_id,
             "carrier": self.carrier,
-            "address": address.to_avro(),
-            "window": window.to_avro(),
-            "parcels": [item.to_avro() for item in parcels],
+            "address": address,
+            "window": window,
+            "parcels": parcels,
             "access_mode": self.access_mode,
             "lock_id": self.lock_id,
             "instructions": self.instructions,
-            "shipping_fee": None if shipping_fee is None else shipping_fee.to_avro(),
+            "shipping_fee": shipping_fee,
         }
 
     @classmethod
     def from_avro(cls, datum: Mapping[str, Any]) -> Self:
         """Build the record from values fastavro read; they are valid by construction."""
         address = datum["address"]
+        address = Address.from_avro(address)
         window = datum["window"]
+        window = TimeWindow.from_avro(window)
         parcels = datum["parcels"]
+        parcels = [Parcel.from_avro(item) for item in parcels]
         access_mode = datum["access_mode"]
+        access_mode = AccessMode(access_mode)
         shipping_fee = datum["shipping_fee"]
-        return cls.model_construct(
-            event_id=datum["event_id"],
-            occurred_at=datum["occurred_at"],
-            delivery_id=datum["delivery_id"],
-            recipient_id=datum["recipient_id"],
-            carrier=datum["carrier"],
-            address=Address.from_avro(address),
-            window=TimeWindow.from_avro(window),
-            parcels=[Parcel.from_avro(item) for item in parcels],
-            access_mode=AccessMode(access_mode),
-            lock_id=datum["lock_id"],
-            instructions=datum["instructions"],
-            shipping_fee=None if shipping_fee is None else Money.from_avro(shipping_fee),
+        shipping_fee = None if shipping_fee is None else Money.from_avro(shipping_fee)
+        return cls.from_trusted(
+            {
+                "event_id": datum["event_id"],
+                "occurred_at": datum["occurred_at"],
+                "delivery_id": datum["delivery_id"],
+                "recipient_id": datum["recipient_id"],
+                "carrier": datum["carrier"],
+                "address": address,
+                "window": window,
+                "parcels": parcels,
+                "access_mode": access_mode,
+                "lock_id": datum["lock_id"],
+                "instructions": datum["instructions"],
+                "shipping_fee": shipping_fee,
+            }
         )
