@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import Any, TypeVar
 
 from keybus.schemas.attributes import (
     check_name,
@@ -16,6 +16,7 @@ from keybus.schemas.attributes import (
     required,
     string_list,
 )
+from keybus.schemas.canonical import write_schema
 from keybus.schemas.defaults import default_problem
 from keybus.schemas.errors import InvalidSchemaError
 from keybus.schemas.model import (
@@ -33,6 +34,8 @@ from keybus.schemas.model import (
 )
 
 __all__ = ["SchemaParser"]
+
+Named = TypeVar("Named", RecordNode, EnumNode, FixedNode)
 
 logger = logging.getLogger(__name__)
 
@@ -61,10 +64,12 @@ class SchemaParser:
         self.names = names
         self.validate_defaults = validate_defaults
         self._fields_to_check: list[tuple[FieldNode, str]] = []
+        self._repeats: list[tuple[SchemaNode, SchemaNode, str]] = []
 
     def parse(self, value: Any) -> SchemaNode:
         """Parse a decoded JSON value as a whole schema, then check field defaults."""
         node = self._parse(value, None, "")
+        self._check_repeats()
         if self.validate_defaults:
             for field_node, path in self._fields_to_check:
                 self._check_default(field_node, path)
@@ -160,27 +165,39 @@ class SchemaParser:
             return MapNode(values, other_props(value, SCHEMA_RESERVED))
         return self._resolve(type_name, namespace, path)
 
-    def _define(self, node: NamedNode, path: str) -> None:
+    def _define(self, node: Named, path: str) -> Named:
+        """Register `node` by name and return it, or the earlier node a repeat defines again.
+
+        Avro Java 1.12 accepts a name defined again with an equal definition, and the text
+        Confluent's registry stores repeats the types a schema's references define. A
+        repeat is compared with the first definition once the whole schema is parsed.
+        """
         if node.name in PRIMITIVE_TYPES:
             raise InvalidSchemaError(
                 f"Invalid schema at {path}: a {node.type} may not be named after the primitive "
                 f"type {node.name!r}. Choose another name.",
                 path=path,
             )
-        if node.fullname in self.names:
-            raise InvalidSchemaError(
-                f"Invalid schema at {path}: the name {node.fullname!r} is defined twice. Define "
-                "a named type once and refer to it by its name afterwards.",
-                path=path,
-            )
-        self.names[node.fullname] = node
+        existing = self.names.get(node.fullname)
+        if existing is None:
+            self.names[node.fullname] = node
+            return node
+        if type(existing) is not type(node):
+            raise _defined_twice(path)
+        self._repeats.append((node, existing, path))
+        return existing
+
+    def _check_repeats(self) -> None:
+        for repeat, first, path in self._repeats:
+            if write_schema(repeat) != write_schema(first):
+                raise _defined_twice(path)
 
     def _parse_record(self, value: dict[str, Any], namespace: str | None, path: str) -> RecordNode:
         name, own_namespace = name_of(value, namespace, path)
         node = RecordNode(value["type"], name, own_namespace)
         fill_named(node, value, SCHEMA_RESERVED, path)
         record_path = node.fullname
-        self._define(node, record_path)
+        defined = self._define(node, record_path)
         fields = value.get("fields")
         if not isinstance(fields, list):
             raise InvalidSchemaError(
@@ -197,7 +214,7 @@ class SchemaParser:
                     path=record_path,
                 )
             node.fields.append(field_node)
-        return node
+        return defined
 
     def _parse_field(
         self, value: Any, namespace: str | None, record_path: str, index: int
@@ -272,8 +289,7 @@ class SchemaParser:
             )
         node.default = default
 
-        self._define(node, enum_path)
-        return node
+        return self._define(node, enum_path)
 
     def _parse_fixed(self, value: dict[str, Any], namespace: str | None, path: str) -> FixedNode:
         name, own_namespace = name_of(value, namespace, path)
@@ -287,5 +303,12 @@ class SchemaParser:
                 path=node.fullname,
             )
         node.size = size
-        self._define(node, node.fullname)
-        return node
+        return self._define(node, node.fullname)
+
+
+def _defined_twice(path: str) -> InvalidSchemaError:
+    return InvalidSchemaError(
+        f"Invalid schema at {path}: the name {path!r} is defined twice with different "
+        "definitions. Define a named type once and refer to it by its name afterwards.",
+        path=path,
+    )

@@ -412,6 +412,39 @@ class TestNamedTypes:
         node = root_of(schema)
         assert node.fields[0].type.branches[1] is node
 
+    def test_equal_repeat_definition_accepted(self) -> None:
+        fixed = {"type": "fixed", "name": "F", "size": 2}
+        text = record("R", [field("a", fixed), field("b", dict(fixed))])
+
+        schema = parse_avro(text)
+
+        node = root_of(schema)
+        assert node.fields[1].type is node.fields[0].type
+        assert schema.text.endswith('{"name":"b","type":"F"}]}')
+
+    def test_different_repeat_definition_rejected(self) -> None:
+        text = record(
+            "R",
+            [
+                field("a", {"type": "fixed", "name": "F", "size": 2}),
+                field("b", {"type": "fixed", "name": "F", "size": 3}),
+            ],
+        )
+
+        with pytest.raises(InvalidSchemaError) as caught:
+            parse_avro(text)
+
+        assert "defined twice with different definitions" in caught.value.message
+        assert caught.value.path == "F"
+
+    def test_repeat_of_referenced_type_accepted(self) -> None:
+        status = {"type": "enum", "name": "com.example.Status", "symbols": ["A"]}
+        text = record("com.example.Order", [field("status", status)])
+
+        schema = parse_avro(text, {"com.example.Status": json.dumps(status)})
+
+        assert '"type":"Status"' in schema.text
+
     def test_unqualified_alias_qualified_by_namespace(self) -> None:
         schema = parse_avro(record("New", [], namespace="com.example", aliases=["Old"]))
 
