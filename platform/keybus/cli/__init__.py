@@ -7,7 +7,7 @@ import os
 
 import typer
 
-from keybus.cli import demo, dev, dlq, registry, rules, topics
+from keybus.cli import demo, dev, dlq, registry, rules, schemas, topics
 
 __all__ = ["app", "main"]
 
@@ -22,6 +22,7 @@ app.add_typer(dev.app, name="dev")
 app.add_typer(topics.app, name="topics")
 app.add_typer(rules.app, name="rules")
 app.add_typer(registry.app, name="registry")
+app.add_typer(schemas.app, name="schemas")
 app.add_typer(dlq.app, name="dlq")
 
 

@@ -238,7 +238,7 @@ class Producer:
         if self._closed:
             raise ClientClosedError("Producer is closed; create a new one to publish again.")
         event_type = type(event)
-        serializer = self._serializers.get(event_type)  # type: ignore[arg-type]
+        serializer = self._serializers.get(event_type)
         if serializer is None:
             if not isinstance(event, Event):
                 raise ConfigurationError(
