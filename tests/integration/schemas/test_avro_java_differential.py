@@ -633,7 +633,7 @@ def test_generated_pairs_match_java(avro_java: AvroJavaOracle) -> None:
     assert raised_in == JAVA_AMBIGUOUS_ALIAS_SCHEMAS
 
 
-def test_generated_schemas_parse_alike(avro_java: AvroJavaOracle) -> None:
+def test_generated_schemas_parse_and_write_alike(avro_java: AvroJavaOracle) -> None:
     mutations = _generated_mutations()
     texts = sorted({text for item in mutations for text in (item.old, item.new)})
 
@@ -644,7 +644,14 @@ def test_generated_schemas_parse_alike(avro_java: AvroJavaOracle) -> None:
         for text, answer in zip(texts, answers, strict=True)
         if _keybus_parses(text) != bool(answer.get("valid"))
     ]
+    canonical_differences = [
+        text[:160]
+        for text, answer in zip(texts, answers, strict=True)
+        if answer.get("valid") and parse_avro(text).text != answer["canonical"]
+    ]
+    assert len(texts) > 1000
     assert disagreements == []
+    assert canonical_differences == []
 
 
 def test_parse_probes_match_listed_verdicts(avro_java: AvroJavaOracle) -> None:
