@@ -1,4 +1,4 @@
-"""Third-party Avro schemas: accepted or rejected as the corpus README says; pair verdicts.
+"""Third-party Avro schemas: accepted or rejected as the corpus README lists; pair verdicts.
 
 Real: the schema files and evolution pairs of the corpus, copied unmodified from public
 repositories, and the verdicts its README and expected.json files give. Nothing faked.

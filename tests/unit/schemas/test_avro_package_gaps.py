@@ -1,7 +1,7 @@
 """Where the `avro` Python package (1.12.2) is wrong, keybus is right: one test per gap.
 
 Real: the `avro` package's parser and `ReaderWriterCompatibilityChecker`, and keybus's.
-Each test first shows the package's answer, then keybus's. A test that fails on the first
+Each test first asserts the package's result, then keybus's. A test that fails on the first
 assert means a newer package fixed the gap; keybus's answer must still hold.
 """
 

@@ -117,7 +117,7 @@ def test_enum_symbol_change(symbols: list[str], level: Level, compatible: bool) 
 
 
 def test_enum_default_absorbs_removed_symbol() -> None:
-    # Avro >= 1.9: a reader enum default stands in for writer symbols it does not know.
+    # Avro >= 1.9: a reader enum default replaces writer symbols the reader does not have.
     assert check_compatibility(ticket(REMOVED, default="OPEN"), [ticket(V1)], Level.BACKWARD) == []
 
 
