@@ -1,9 +1,9 @@
 """Compare keybus's Avro parser and checker with Apache Avro Java 1.12.2, the reference.
 
 Real: Apache Avro Java (`Schema.Parser`, `Schema.toString`, `SchemaCompatibility`), built
-by Maven from tests/differential/avro-java and run as one JVM per test that answers JSON
-lines; the third-party schema corpus. Nothing is faked. Each difference that remains is
-listed below with the reason keybus differs on purpose.
+by Maven from tests/differential/avro-java and run as one JVM per test that reads and
+writes JSON lines, and the third-party schema corpus. Nothing is faked. Each difference
+that remains is listed below with the reason keybus differs on purpose.
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ KNOWN_VERDICT_DIFFERENCES: dict[str, str] = {
 }
 
 # SchemaCompatibility raises this where a reader field's name and one of its aliases both
-# name writer fields; keybus reads the field of the same name (see `_writer_fields`).
+# name writer fields. keybus reads the field of the same name (see `_writer_fields`).
 JAVA_AMBIGUOUS_ALIAS_ERROR = "matches multiple fields in writer record schema"
 JAVA_AMBIGUOUS_ALIAS_SCHEMAS = {"apache__avro/lang__java__tools__src__test__idl__schema.avsc"}
 
