@@ -115,7 +115,13 @@ def parse_avro(
             message names the place, the rule broken and the fix.
     """
     reference_items = tuple(references.items()) if references else ()
-    return _parse_cached(text, reference_items, validate_defaults)
+    try:
+        return _parse_cached(text, reference_items, validate_defaults)
+    except RecursionError as exc:
+        raise InvalidSchemaError(
+            "Invalid schema: types are nested too deeply to parse. Nest fewer arrays, maps, "
+            "unions and records inside each other, or name and reuse inner types."
+        ) from exc
 
 
 @functools.lru_cache(maxsize=PARSE_CACHE_SIZE)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from keybus.schemas.avro import AvroSchema, ParsedAvro
+from keybus.schemas.errors import SchemaError
 from keybus.schemas.model import (
     ArrayNode,
     EnumNode,
@@ -90,7 +91,13 @@ def check_reader_writer(reader: AvroSchema, writer: AvroSchema) -> list[Incompat
     """Return why `reader` cannot read data written with `writer`, or [] when it can."""
     reader_root = _root(reader)
     path = reader_root.fullname if isinstance(reader_root, NamedNode) else ""
-    return _Checker().check(reader_root, _root(writer), path)
+    try:
+        return _Checker().check(reader_root, _root(writer), path)
+    except RecursionError as exc:
+        raise SchemaError(
+            f"Compatibility check of {reader.name or 'a schema'} failed: its types are nested "
+            "too deeply to compare. Nest fewer arrays, maps, unions and records."
+        ) from exc
 
 
 def check_compatibility(

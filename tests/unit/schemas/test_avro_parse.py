@@ -468,3 +468,13 @@ def test_normalized_sorts_references() -> None:
 
     assert normalized.references == (second, first)
     assert with_references.fingerprint() != normalized.fingerprint()
+
+
+def test_deep_nesting_rejected_cleanly() -> None:
+    depth = 3000
+    text = '{"type":"array","items":' * depth + '"int"' + "}" * depth
+
+    with pytest.raises(InvalidSchemaError) as caught:
+        parse_avro(text)
+
+    assert "nested too deeply" in caught.value.message
