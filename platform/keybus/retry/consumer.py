@@ -254,7 +254,9 @@ class RetryingConsumer:
                 partition=record.partition,
                 offset=record.offset,
             ) from error
-        self.failures.park_dead_letter(record, error, DeadLetterReason.IN_PLACE_BUDGET)
+        self.failures.park_dead_letter(
+            record, error, DeadLetterReason.IN_PLACE_BUDGET, attempts=attempts.attempts
+        )
         self.stats.dead_lettered += 1
         return True
 

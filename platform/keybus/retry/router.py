@@ -148,11 +148,17 @@ class FailureHandler:
         return Outcome(ParkAction.RETRY, topic, retried)
 
     def park_dead_letter(
-        self, record: InboundRecord, error: BaseException, reason: DeadLetterReason
+        self,
+        record: InboundRecord,
+        error: BaseException,
+        reason: DeadLetterReason,
+        *,
+        attempts: int = 1,
     ) -> Outcome:
-        """Park `record` in the dead letters for `reason`, whatever the error's class."""
+        """Park `record` for `reason` after `attempts` failed deliveries, whatever the error."""
         now_ms = int(self.clock() * 1000)
         state = FailureState.of(record, self.group).failed(error, now_ms)
+        state = replace(state, attempts=state.attempts - 1 + attempts)
         outcome = self._dead_letter(state, reason)
         self._produce(record, outcome)
         self._log(record, outcome)

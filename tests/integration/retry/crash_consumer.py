@@ -1,0 +1,51 @@
+"""A retrying consumer run as its own process, so a test can SIGKILL it mid-flight.
+
+Usage: crash_consumer.py BOOTSTRAP_SERVERS SOURCE_TOPIC GROUP. Records whose key starts
+with `fail-` fail; every other record is handled. It prints `HANDLED <key>` after a
+record is handled and `PARKED <key>` after its retry copy is acknowledged, and it never
+commits by itself (the commit interval is an hour), so a kill after a `PARKED` line
+lands between writing to the retry tier and committing.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from keybus.retry import InboundRecord, RetryingConsumer, RetryPolicy
+
+
+def main() -> None:
+    """Consume until killed."""
+    servers, source, group = sys.argv[1:4]
+
+    def handler(record: InboundRecord) -> None:
+        key = (record.key or b"").decode()
+        if key.startswith("fail-"):
+            raise TimeoutError(f"downstream timed out for {key}")
+        print(f"HANDLED {key}", flush=True)
+
+    consumer = RetryingConsumer(
+        bootstrap_servers=servers,
+        group=group,
+        topics=[source],
+        handler=handler,
+        policy=RetryPolicy(tiers_s=(1.0, 2.0), max_attempts=4, jitter_ratio=0.0),
+        commit_interval_s=3600.0,
+        # The broker's minimum, so the group notices the killed member within seconds.
+        consumer_config={"session.timeout.ms": 6000},
+    )
+    route = consumer.failures.handle
+
+    def handle_and_report(record: InboundRecord, error: BaseException):  # type: ignore[no-untyped-def]
+        outcome = route(record, error)
+        print(f"PARKED {(record.key or b'').decode()}", flush=True)
+        return outcome
+
+    consumer.failures.handle = handle_and_report  # type: ignore[method-assign]
+    print("READY", flush=True)
+    while True:
+        consumer.poll_once(timeout_s=0.2)
+
+
+if __name__ == "__main__":
+    main()
