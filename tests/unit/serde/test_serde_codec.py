@@ -73,7 +73,11 @@ SAME_SHAPE = {
 
 def _pair(schema: Any) -> tuple[AvroSerializer, AvroDeserializer, InMemoryRegistry]:
     registry = InMemoryRegistry()
-    return AvroSerializer(schema, registry, auto_register=True), AvroDeserializer(registry), registry
+    return (
+        AvroSerializer(schema, registry, auto_register=True),
+        AvroDeserializer(registry),
+        registry,
+    )
 
 
 def test_encoded_value_decodes_to_same_value() -> None:
@@ -254,7 +258,11 @@ class TestUnionBranchSelection:
                     "name": "item",
                     "type": [
                         {"type": "record", "name": "I", "fields": [{"name": "n", "type": "int"}]},
-                        {"type": "record", "name": "S", "fields": [{"name": "n", "type": "string"}]},
+                        {
+                            "type": "record",
+                            "name": "S",
+                            "fields": [{"name": "n", "type": "string"}],
+                        },
                     ],
                 }
             ],
