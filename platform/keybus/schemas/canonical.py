@@ -60,7 +60,12 @@ def _to_json(value: Any) -> str:
 
 
 def _java_double(value: float) -> str:
-    """Write a finite double the way Java does: `100.0`, `1.0E10`, `1.5E-7`."""
+    """Write a finite double the way Java does: `100.0`, `1.0E10`, `1.5E-7`.
+
+    NOTE: the digits are the shortest that read back as the same double, as Java 19 and
+    later print them. Java 17 prints more digits for some values, for example 1e23 as
+    9.999999999999999E22, so a registry on Java 17 can store such a default differently.
+    """
     if value == 0:
         return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
     sign, digits, exponent = Decimal(repr(value)).as_tuple()
