@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,7 +72,36 @@ def _parse_root(pattern: object) -> tuple[dict[str, Any], list[Conjunction]]:
         raise PatternError(
             f"a pattern must be a JSON object, not {pattern!r}", path=format_path(())
         )
-    return pattern, _parse_object(pattern, (), ())
+    conjunctions = _parse_object(pattern, (), ())
+    _check_or_usage(pattern)
+    return pattern, conjunctions
+
+
+def _or_keys(node: object, path: Path) -> Iterator[tuple[bool, Path]]:
+    """Yield `(is_operator, path)` for every `$or` key in the pattern."""
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        if key == "$or":
+            yield _is_or(key, value), (*path, key)
+        if isinstance(value, dict):
+            yield from _or_keys(value, (*path, key))
+        elif isinstance(value, list) and key == "$or" and _is_or(key, value):
+            for index, branch in enumerate(value):
+                yield from _or_keys(branch, (*path, key, index))
+
+
+def _check_or_usage(pattern: dict[str, Any]) -> None:
+    # Mixing the two readings is ambiguous, so it is rejected, as event-ruler 2.1.0 does.
+    usages = list(_or_keys(pattern, ()))
+    fields = [path for is_operator, path in usages if not is_operator]
+    if fields and len(fields) < len(usages):
+        raise PatternError(
+            "'$or' is used both as the or-operator and as a field name in this pattern; "
+            "an or-operator needs an array of two or more objects, so fix this one "
+            "or match the field in a separate rule",
+            path=format_path(fields[0]),
+        )
 
 
 def _is_or(key: str, value: object) -> bool:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import random
 from typing import Any
 
-__all__ = ["generate_pairs"]
+__all__ = ["generate_pairs", "mutate_pattern"]
 
 _FIELDS = ("a", "b", "c", "d")
 _STRINGS = ("x", "xy", "Xy", "yx", "", "x*y", "10.0.0.5", "10.1.2.3", "2001:db8::1", "2001:db9::7")
@@ -121,3 +122,26 @@ def generate_pairs(count: int, *, seed: int, events_per_pattern: int = 4) -> lis
         for _ in range(events_per_pattern):
             pairs.append((pattern, _event_object(rng, 0)))
     return pairs[:count]
+
+
+_WRONG_VALUES: tuple[Any, ...] = (
+    None, True, 5, -1.5, "", "x", [], [1], ["a"], {}, {"prefix": "x"}, [">", 1], ["<", "a"],
+    {"a": 1}, "10.0.0.0/8", "a**", [1, "a"], ["=", 1, "<", 2],
+)  # fmt: skip
+
+
+def mutate_pattern(pattern: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+    """Return a copy with one key's value or one array item replaced by an odd value."""
+    mutated = copy.deepcopy(pattern)
+    spots: list[tuple[Any, Any]] = []
+    stack: list[Any] = [mutated]
+    while stack:
+        node = stack.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, value in items:
+            spots.append((node, key))
+            if isinstance(value, dict | list):
+                stack.append(value)
+    node, key = rng.choice(spots)
+    node[key] = rng.choice(_WRONG_VALUES)
+    return mutated

@@ -8,6 +8,7 @@ installed. Without them the test fails and names the packages to install.
 from __future__ import annotations
 
 import importlib.util
+import random
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,7 @@ _GENERATOR = _load("keybus_pattern_generator", _HERE / "pattern_generator.py")
 _TABLE = _load("keybus_routing_cases", _HERE.parents[1] / "unit" / "routing" / "routing_cases.py")
 
 GENERATED_PAIRS = 3000
+MUTATED_PAIRS = 2000
 GENERATOR_SEED = 20261204
 
 
@@ -76,14 +78,24 @@ KNOWN_DIFFERENCES = [
         "so keybus events never have such keys.",
     ),
     KnownDifference(
-        "single-element-or-nested-in-or",
-        {"$or": [{"a": [1]}, {"$or": [1]}]},
-        {"a": 1},
+        "anything-but-wildcard-beside-or-field",
+        {"a": [{"anything-but": {"wildcard": "x*"}}], "$or": [1]},
+        {"a": "y", "$or": 1},
         keybus="match",
         event_ruler="invalid-pattern",
-        reason="A $or that is not an array of two or more objects is an ordinary field "
-        "name, as event-ruler itself reads it at the top level; event-ruler 2.1.0 "
-        "rejects the same field inside a $or branch.",
+        reason="event-ruler 2.1.0 reads a pattern with a field named $or through an older "
+        "parser that lacks anything-but wildcard and anything-but prefix or suffix "
+        "lists, which it accepts everywhere else. keybus accepts them in every pattern.",
+    ),
+    KnownDifference(
+        "empty-list-in-anything-but",
+        {"d": ["x", {"anything-but": {"suffix": []}}]},
+        {"d": "y"},
+        keybus="invalid-pattern",
+        event_ruler="no-match",
+        reason="An empty exclusion list is a mistake in the rule, so keybus rejects it. "
+        "event-ruler 2.1.0 fails with a NullPointerException when it is the only "
+        "alternative of the field and accepts it silently after another alternative.",
     ),
 ]
 
@@ -138,6 +150,35 @@ def test_generated_pairs_agree(oracle: Any) -> None:
     disagreements = _disagreements(pairs, verdicts)
 
     assert verdicts.count("match") >= GENERATED_PAIRS // 20, "generator too rarely matches"
+    assert not disagreements, f"{len(disagreements)} disagreements, first: {disagreements[:5]}"
+
+
+def _has_known_difference(node: Any) -> bool:
+    """Tell whether a pattern uses $or as a field name or an empty anything-but list."""
+    if isinstance(node, list):
+        return any(_has_known_difference(item) for item in node)
+    if not isinstance(node, dict):
+        return False
+    for key, value in node.items():
+        if key == "$or" and not (
+            isinstance(value, list) and len(value) > 1 and all(isinstance(b, dict) for b in value)
+        ):
+            return True
+        if key in ("prefix", "suffix", "equals-ignore-case", "wildcard") and value == []:
+            return True
+    return any(_has_known_difference(value) for value in node.values())
+
+
+def test_mutated_patterns_agree(oracle: Any) -> None:
+    rng = random.Random(GENERATOR_SEED)
+    valid = _GENERATOR.generate_pairs(MUTATED_PAIRS, seed=GENERATOR_SEED, events_per_pattern=1)
+    mutated = [(_GENERATOR.mutate_pattern(pattern, rng), event) for pattern, event in valid]
+    pairs = [pair for pair in mutated if not _has_known_difference(pair[0])]
+
+    verdicts = oracle.judge(pairs)
+    disagreements = _disagreements(pairs, verdicts)
+
+    assert verdicts.count("invalid-pattern") >= len(pairs) // 2, "mutations too rarely invalid"
     assert not disagreements, f"{len(disagreements)} disagreements, first: {disagreements[:5]}"
 
 

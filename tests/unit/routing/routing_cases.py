@@ -651,6 +651,18 @@ INVALID_CASES: list[InvalidCase] = [
         "$.$or[0]",
         "unknown operator 'a'",
     ),
+    InvalidCase(
+        "or-mixed-with-field-name",
+        {"$or": [{"a": [1]}, {"$or": [1]}]},
+        "$.$or[1].$or",
+        "both as the or-operator and as a field name",
+    ),
+    InvalidCase(
+        "anything-but-empty-suffix-list",
+        {"a": [{"anything-but": {"suffix": []}}]},
+        "$.a[0].anything-but.suffix",
+        "non-empty array of strings",
+    ),
     InvalidCase("or-empty-branch", {"$or": [{"a": [1]}, {}]}, "$.$or[0]", "unknown operator 'a'"),
     InvalidCase(
         "deep-path",
