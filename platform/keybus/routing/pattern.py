@@ -15,8 +15,8 @@ __all__ = ["MAX_CONJUNCTIONS", "Condition", "Conjunction", "Pattern", "parse_pat
 MAX_CONJUNCTIONS = 1024
 """Most `$or` combinations one pattern may expand to; each is matched separately."""
 
-# Keys that stop a `$or` array from meaning "or", so that `$or` is read as a field name;
-# the list of event-ruler 2.1.0 (Constants.RESERVED_FIELD_NAMES_IN_OR_RELATIONSHIP).
+# Keys that stop a `$or` array from meaning "or", so that `$or` is read as a field name.
+# The list is event-ruler 2.1.0's Constants.RESERVED_FIELD_NAMES_IN_OR_RELATIONSHIP.
 _RESERVED_IN_OR = frozenset(
     {
         "exactly", "equals-ignore-case", "prefix", "suffix", "anything-but", "exists",

@@ -97,8 +97,8 @@ def _pattern_object(
     rng: random.Random, depth: int, exclude: frozenset[str] = frozenset()
 ) -> dict[str, Any]:
     # A $or branch shares the path of the object around it, so its field names avoid
-    # those of that object: event-ruler 2.1.0 lets the later of two same-named fields
-    # replace the earlier, where keybus requires both (see the differential test).
+    # those of that object. event-ruler 2.1.0 lets the later of two same-named fields
+    # replace the earlier, and keybus requires both (a known difference).
     free = [name for name in _FIELDS if name not in exclude]
     names = rng.sample(free, min(len(free), rng.randint(1, 2)))
     pattern: dict[str, Any] = {}

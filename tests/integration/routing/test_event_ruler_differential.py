@@ -154,7 +154,7 @@ def test_generated_pairs_agree(oracle: Any) -> None:
 
 
 def _has_known_difference(node: Any) -> bool:
-    """Tell whether a pattern uses $or as a field name or an empty anything-but list."""
+    """Check whether a pattern uses $or as a field name or an empty anything-but list."""
     if isinstance(node, list):
         return any(_has_known_difference(item) for item in node)
     if not isinstance(node, dict):
