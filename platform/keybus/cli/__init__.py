@@ -7,7 +7,7 @@ import os
 
 import typer
 
-from keybus.cli import demo, dev, dlq, registry, rules, schemas, topics
+from keybus.cli import demo, deploy, dev, dlq, registry, rules, run, schemas, topics
 
 __all__ = ["app", "main"]
 
@@ -23,6 +23,8 @@ app.add_typer(topics.app, name="topics")
 app.add_typer(rules.app, name="rules")
 app.add_typer(registry.app, name="registry")
 app.add_typer(schemas.app, name="schemas")
+app.add_typer(run.app, name="run")
+app.add_typer(deploy.app, name="deploy")
 app.add_typer(dlq.app, name="dlq")
 
 

@@ -67,7 +67,7 @@ def _publish(servers: str, count: int) -> dict[str, dict[str, object]]:
     published: dict[str, dict[str, object]] = {}
     for index in range(count):
         event_id = str(uuid.uuid4())
-        event = {
+        event: dict[str, object] = {
             "event_id": event_id,
             "occurred_at": datetime.now(UTC).isoformat(),
             "site_id": f"site-{index % 3}",
@@ -96,8 +96,9 @@ def _read_back(servers: str, published: dict[str, dict[str, object]]) -> list[Me
     seen: set[str] = set()
     while len(seen) < len(published) and time.monotonic() < deadline:
         for record in consumer.consume(num_messages=500, timeout=1.0):
-            if record.error() is not None and record.error().code() != KafkaError._PARTITION_EOF:
-                raise KeybusError(f"Reading {DEMO_TOPIC} failed: {record.error()}")
+            error = record.error()
+            if error is not None and error.code() != KafkaError._PARTITION_EOF:
+                raise KeybusError(f"Reading {DEMO_TOPIC} failed: {error}")
             event_id = json.loads(record.value() or b"{}").get("event_id")
             if event_id in published:
                 seen.add(event_id)

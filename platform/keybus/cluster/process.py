@@ -9,7 +9,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 __all__ = [
@@ -53,16 +53,21 @@ def pid_alive(pid: int, marker: str) -> bool:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except (FileNotFoundError, ProcessLookupError, PermissionError):
         return False
-    if marker.encode() not in cmdline:
-        return False
     with contextlib.suppress(FileNotFoundError):
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
         if state == "Z":
             return False
-    return True
+    # A process that is still inside exec() shows an empty command line for a moment.
+    return not cmdline or marker.encode() in cmdline
 
 
-def spawn(command: Sequence[str], log_path: Path, pid_file: Path, cwd: Path) -> int:
+def spawn(
+    command: Sequence[str],
+    log_path: Path,
+    pid_file: Path,
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+) -> int:
     """Start `command` in its own session, append its output to `log_path`, record its pid."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
@@ -72,6 +77,7 @@ def spawn(command: Sequence[str], log_path: Path, pid_file: Path, cwd: Path) -> 
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=cwd,
+            env=None if env is None else dict(env),
             start_new_session=True,
         )
     pid_file.write_text(f"{process.pid}\n")

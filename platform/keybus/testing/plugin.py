@@ -8,6 +8,8 @@ keybus gets these fixtures without any conftest:
   free ports. KEYBUS_TEST_BACKEND=env|container|local forces one.
 - `topic` (function): a factory `topic(partitions=1, config=None, prefix=None) -> str`
   that creates a uniquely named topic and deletes it after the test.
+- `schema_registry` (session): the URL of a `keybus registry serve` process running
+  against the session's Kafka; `registry_factory` starts more instances.
 """
 
 from __future__ import annotations
@@ -20,8 +22,16 @@ import pytest
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from keybus.testing.backends import KafkaEndpoint, provide_kafka
+from keybus.testing.registry import registry_factory, schema_registry
 
-__all__ = ["TopicFactory", "kafka", "kafka_admin", "topic"]
+__all__ = [
+    "TopicFactory",
+    "kafka",
+    "kafka_admin",
+    "registry_factory",
+    "schema_registry",
+    "topic",
+]
 
 TopicFactory = Callable[..., str]
 

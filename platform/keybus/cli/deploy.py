@@ -1,0 +1,73 @@
+"""`keybus deploy`: run the processors of deploy/processors.yaml locally, or render them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from keybus.cli.console import console, fail
+from keybus.cli.run import worker_group
+from keybus.errors import KeybusError
+from keybus.streams.deployments import load_deployments, render_kubernetes
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Run or render the stream processors declared in deploy/processors.yaml.")
+
+FileOption = Annotated[Path, typer.Option("--file", "-f", help="Processors file.", dir_okay=False)]
+DEFAULT_FILE = Path("deploy/processors.yaml")
+
+
+@app.command()
+def up(file: FileOption = DEFAULT_FILE) -> None:
+    """Start every processor's workers in the background (running ones are kept)."""
+    try:
+        deployments = load_deployments(file)
+        for processor in deployments.processors:
+            group = worker_group(processor.topology, processor.env)
+            pids = group.start(processor.workers)
+            group.wait_healthy(processor.workers, seconds=3.0)
+            console.print(f"[green]up[/] {processor.name}: {len(pids)} worker(s), pids {pids}")
+    except KeybusError as exc:
+        fail(exc)
+
+
+@app.command()
+def down(file: FileOption = DEFAULT_FILE) -> None:
+    """Stop every processor's workers."""
+    try:
+        deployments = load_deployments(file)
+    except KeybusError as exc:
+        fail(exc)
+    for processor in deployments.processors:
+        stopped = worker_group(processor.topology).stop()
+        console.print(f"stopped {processor.name}: {len(stopped)} worker(s)")
+
+
+@app.command()
+def status(file: FileOption = DEFAULT_FILE) -> None:
+    """Show the running workers of each processor."""
+    try:
+        deployments = load_deployments(file)
+    except KeybusError as exc:
+        fail(exc)
+    table = Table("processor", "topology", "wanted", "running", "pids")
+    for processor in deployments.processors:
+        running = worker_group(processor.topology).running()
+        pids = ", ".join(str(pid) for pid in running.values())
+        table.add_row(
+            processor.name, processor.topology, str(processor.workers), str(len(running)), pids
+        )
+    console.print(table)
+
+
+@app.command()
+def render(file: FileOption = DEFAULT_FILE) -> None:
+    """Print a Kubernetes Deployment per processor."""
+    try:
+        print(render_kubernetes(load_deployments(file)), end="")
+    except KeybusError as exc:
+        fail(exc)

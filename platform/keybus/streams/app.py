@@ -1,0 +1,44 @@
+"""Build Faust apps for keybus topologies with the platform's conventions."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import faust
+
+from keybus.streams.settings import StreamSettings
+
+__all__ = ["make_app"]
+
+logger = logging.getLogger(__name__)
+
+
+def make_app(name: str, settings: StreamSettings, **overrides: Any) -> faust.App:
+    """Return a Faust app named `name` (also its consumer group) on the configured Kafka.
+
+    Topics are created with one replica, matching the local single-broker regions; the
+    producer waits for all in-sync replicas, as every keybus producer does.
+    """
+    datadir = settings.data_dir / name
+    datadir.mkdir(parents=True, exist_ok=True)
+    servers = ",".join(f"kafka://{server}" for server in settings.bootstrap_servers.split(","))
+    options: dict[str, Any] = {
+        "broker": servers,
+        "store": "memory://",
+        "datadir": str(datadir),
+        "processing_guarantee": settings.processing_guarantee,
+        "topic_replication_factor": 1,
+        "producer_acks": -1,
+        "web_enabled": settings.web_port is not None,
+        "web_port": settings.web_port or 6066,
+        "web_host": "127.0.0.1",
+        "broker_commit_every": 1000,
+        "broker_commit_interval": 1.0,
+        "consumer_auto_offset_reset": "earliest",
+    }
+    options.update(overrides)
+    logger.info(
+        "faust app=%s guarantee=%s brokers=%s", name, settings.processing_guarantee, servers
+    )
+    return faust.App(name, **options)

@@ -1,0 +1,42 @@
+"""Settings of the Faust stream processors, from KEYBUS_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["StreamSettings"]
+
+
+class StreamSettings(BaseSettings):
+    """Where a topology reads, writes and keeps its state, and how it commits."""
+
+    model_config = SettingsConfigDict(env_prefix="KEYBUS_", extra="ignore")
+
+    app_id: str | None = Field(
+        default=None,
+        description="Faust app id, also the consumer group; default: the topology's own name.",
+    )
+    bootstrap_servers: str = "127.0.0.1:9092"
+    registry_url: str = "http://127.0.0.1:8081"
+    processing_guarantee: Literal["at_least_once", "exactly_once"] = "at_least_once"
+    rules_file: Path = Path("deploy/rules.yaml")
+    catch_all_topic: str | None = Field(
+        default=None, description="Topic for events that match no rule; unset to only count them."
+    )
+    batch_size: int = Field(default=500, ge=1, description="Records taken per batch.")
+    batch_within_s: float = Field(
+        default=0.05, gt=0, description="Longest wait for a batch to fill, in seconds."
+    )
+    data_dir: Path = Field(
+        default=Path(".keybus/streams"), description="Folder for Faust's local state."
+    )
+    web_port: int | None = Field(
+        default=None, description="Port of the worker's web server; unset disables it."
+    )
+    reload_interval_s: float = Field(
+        default=5.0, gt=0, description="How often the rules file is checked for changes."
+    )
