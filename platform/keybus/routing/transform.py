@@ -23,6 +23,7 @@ EVENT_PLACEHOLDER = "keybus.event.json"
 """Placeholder replaced by the whole event document."""
 
 _PLACEHOLDER = re.compile(r"<([A-Za-z0-9_.\-]+)>")
+_PLACEHOLDER_NAME = re.compile(r"[A-Za-z0-9_.\-]+")
 _PATH_STEP = re.compile(
     r"\.([^.\[\]]+)|\[(\d+)\]|\['((?:[^'\\]|\\.)*)'\]|\[\"((?:[^\"\\]|\\.)*)\"\]"
 )
@@ -141,6 +142,12 @@ class InputTransformer:
             raise TransformError("use either 'fields' or 'input_paths' with 'input_template'")
         if fields is None and input_template is None:
             raise TransformError("set 'fields', or 'input_template' (with optional 'input_paths')")
+        bad_names = sorted(n for n in input_paths or {} if not _PLACEHOLDER_NAME.fullmatch(n))
+        if bad_names:
+            raise TransformError(
+                f"input_paths names {bad_names} cannot be used as <name> placeholders; "
+                "use letters, digits, '_', '-' and '.'"
+            )
         self.rule = rule
         self._fields = {name: compile_json_path(path) for name, path in (fields or {}).items()}
         self._paths = {name: compile_json_path(path) for name, path in (input_paths or {}).items()}
@@ -176,7 +183,14 @@ class InputTransformer:
         probe = "".join(parts)
         try:
             json.loads(probe)
-        except ValueError:
+        except ValueError as exc:
+            # Text that opens like a JSON object or array is almost surely meant as JSON,
+            # so a syntax error there is reported instead of sending it as plain text.
+            if probe.lstrip()[:1] in ("{", "["):
+                raise TransformError(
+                    f"input_template starts like JSON but is not valid JSON ({exc}); "
+                    "fix the JSON, or start the template with text to send plain text"
+                ) from exc
             return False
         return True
 

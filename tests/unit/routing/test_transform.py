@@ -144,3 +144,17 @@ def test_bad_json_path_rejected(text: str, message: str) -> None:
         compile_json_path(text)
 
     assert message in str(caught.value)
+
+
+def test_invalid_json_template_rejected() -> None:
+    with pytest.raises(TransformError) as caught:
+        _transform(input_paths={"lock": "$.detail.lock_id"}, input_template='{"lock": <lock>,}')
+
+    assert "starts like JSON but is not valid JSON" in str(caught.value)
+
+
+def test_placeholder_name_with_space_rejected() -> None:
+    with pytest.raises(TransformError) as caught:
+        _transform(input_paths={"lock id": "$.detail.lock_id"}, input_template="x")
+
+    assert "names ['lock id'] cannot be used" in str(caught.value)
