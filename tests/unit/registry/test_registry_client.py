@@ -39,7 +39,8 @@ class FakeRegistryServer:
         if request.method == "POST" and path == "/subjects/orders-value":
             body = json.loads(request.content)
             return httpx.Response(
-                200, json={"subject": "orders-value", "version": 1, "id": 1, "schema": body["schema"]}
+                200,
+                json={"subject": "orders-value", "version": 1, "id": 1, "schema": body["schema"]},
             )
         if path == "/subjects/missing/versions":
             return httpx.Response(404, json={"error_code": 40401, "message": "Subject not found"})
@@ -47,7 +48,8 @@ class FakeRegistryServer:
             return httpx.Response(200, json={"compatibilityLevel": "FULL"})
         if path == "/compatibility/subjects/orders-value/versions/latest":
             return httpx.Response(
-                200, json={"is_compatible": False, "messages": ["READER_FIELD_MISSING_DEFAULT_VALUE"]}
+                200,
+                json={"is_compatible": False, "messages": ["READER_FIELD_MISSING_DEFAULT_VALUE"]},
             )
         if path == "/subjects/boom/versions":
             return httpx.Response(500, json={"error_code": 50001, "message": "store failed"})
@@ -93,7 +95,9 @@ def test_uncached_schema_during_outage_names_url(
     assert "Check that the registry is running" in str(caught.value)
 
 
-def test_register_cached_across_spellings(client: RegistryClient, server: FakeRegistryServer) -> None:
+def test_register_cached_across_spellings(
+    client: RegistryClient, server: FakeRegistryServer
+) -> None:
     client.register(Subject("orders-value"), SCHEMA)
     client.register(Subject("orders-value"), '{"fields": [], "name": "R", "type": "record"}')
 
