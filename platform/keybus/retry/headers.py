@@ -173,8 +173,15 @@ def describe_error(error: BaseException) -> tuple[str, str, str]:
     if error_type.__module__ == "builtins":
         qualified = error_type.__qualname__
     message = _truncate_bytes(str(error), MAX_MESSAGE_BYTES)
-    stacktrace = "".join(traceback.format_exception(error))
-    return qualified, message, _truncate_bytes(stacktrace, MAX_STACKTRACE_BYTES, keep_end=True)
+    # The frames are cut from the top and the exception line is added back whole, so a
+    # long message cannot push the frames out and the innermost frames always remain.
+    details = traceback.TracebackException.from_exception(error)
+    frames = "".join(details.format())
+    exception_only = "".join(details.format_exception_only())
+    frames = frames.removesuffix(exception_only)
+    last_line = f"{qualified}: {message}\n"
+    room = MAX_STACKTRACE_BYTES - len(last_line.encode("utf-8"))
+    return qualified, message, _truncate_bytes(frames, room, keep_end=True) + last_line
 
 
 def user_headers(headers: Headers) -> Headers:
