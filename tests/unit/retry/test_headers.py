@@ -80,7 +80,7 @@ def test_describe_error_truncates() -> None:
     assert len(stacktrace.encode()) <= MAX_STACKTRACE_BYTES
     assert stacktrace.startswith("...[truncated]...")
     assert stacktrace.endswith(f"ValueError: {message}\n")
-    assert "recurse(depth - 1)" in stacktrace
+    assert "pong(depth - 1)" in stacktrace
 
 
 def test_qualified_error_type_for_non_builtins() -> None:
