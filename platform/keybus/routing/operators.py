@@ -224,7 +224,13 @@ def _numeric_pair(operator: Any, value: Any, path: Path) -> tuple[str, float]:
         raise _fail(f"unknown numeric comparison {operator!r}; use =, <, <=, > or >=", path)
     if not _is_number(value):
         raise _fail(f"the value after {operator!r} must be a number, not {value!r}", path)
-    return operator, _finite(value, path)
+    if isinstance(value, int) and float(value) != value:
+        raise _fail(
+            f"{value} has no exact 64-bit floating-point value, and numeric ranges compare "
+            "in 64-bit floating point; use a nearby number or an exact value match",
+            path,
+        )
+    return operator, float(_finite(value, path))
 
 
 def _single_bound(operator: str, value: float) -> NumericRange:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -71,7 +72,17 @@ def _network_check(networks: list[Network]) -> Callable[[str], bool]:
     return check
 
 
-def _in_range(value: float, numeric: NumericRange) -> bool:
+def _as_float(value: float) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+def _in_range(number: float, numeric: NumericRange) -> bool:
+    # Ranges compare in 64-bit floating point, as event-ruler 2.1.0 does, so the event
+    # 9007199254740993 (2**53 + 1) counts as 9007199254740992 here.
+    value = _as_float(number)
     if numeric.lower is not None and (
         value < numeric.lower or (value == numeric.lower and not numeric.lower_inclusive)
     ):

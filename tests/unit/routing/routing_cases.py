@@ -358,6 +358,24 @@ MATCH_CASES: list[MatchCase] = [
         ({"detail": {"bytes": 5e9}}, False),
     ),
     *_cases(
+        "numeric-compares-as-double",
+        {"detail": {"n": [{"numeric": [">", 9007199254740992]}]}},
+        ({"detail": {"n": 9007199254740993}}, False),
+        ({"detail": {"n": 9007199254740994}}, True),
+    ),
+    *_cases(
+        "exact-large-integers",
+        {"detail": {"n": [9007199254740993]}},
+        ({"detail": {"n": 9007199254740993}}, True),
+        ({"detail": {"n": 9007199254740992}}, False),
+    ),
+    *_cases(
+        "anything-but-negative-zero",
+        {"detail": {"n": [{"anything-but": 0}]}},
+        ({"detail": {"n": -0.0}}, False),
+        ({"detail": {"n": 0.5}}, True),
+    ),
+    *_cases(
         "numeric-in-array",
         {"detail": {"temps": [{"numeric": [">", 30]}]}},
         ({"detail": {"temps": [12, 31]}}, True),
@@ -566,6 +584,12 @@ INVALID_CASES: list[InvalidCase] = [
         {"a": [{"numeric": [">", 10, "<", 0]}]},
         "$.a[0].numeric",
         "must be less than",
+    ),
+    InvalidCase(
+        "numeric-inexact-integer",
+        {"a": [{"numeric": ["=", 9007199254740993]}]},
+        "$.a[0].numeric[0]",
+        "no exact 64-bit floating-point value",
     ),
     InvalidCase("exists-not-bool", {"a": [{"exists": "yes"}]}, "$.a[0].exists", "true or false"),
     InvalidCase(
