@@ -19,7 +19,7 @@ from keybus.retry.headers import user_headers
 from keybus.retry.policy import RetryPolicy
 from keybus.retry.record import InboundRecord
 from keybus.retry.specs import retry_topic_specs
-from keybus.routing import compile_pattern, parse_pattern, routing_document
+from keybus.routing import PatternError, compile_pattern, parse_pattern, routing_document
 from keybus.topics import TopicSpec
 
 __all__ = ["ForwardHandler", "Subscription", "load_subscriptions", "subscription_topic_specs"]
@@ -61,7 +61,10 @@ class Subscription(BaseModel):
     @classmethod
     def _valid_pattern(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
         if value is not None:
-            parse_pattern(value)
+            try:
+                parse_pattern(value)
+            except PatternError as exc:
+                raise ValueError(exc.message) from exc
         return value
 
     @model_validator(mode="after")
