@@ -97,13 +97,14 @@ def _compile_condition(condition: Condition) -> NodeTest:
 
 
 def _compile_trie(trie: _Trie) -> NodeTest:
+    # A leaf field is tested directly, and the closures below use plain loops rather than
+    # all() over a generator. Together these made RuleSet.match about three times faster
+    # in bench/route, because this is the hot path.
     tests = [_compile_condition(condition) for condition in trie.conditions]
     if len(tests) == 1 and not trie.children:
         return tests[0]
     children = [(key, _compile_trie(child)) for key, child in trie.children.items()]
 
-    # Plain loops here, not all() over a generator: this is the hot path, and the loops
-    # made RuleSet.match about three times faster in bench/route.
     # NOTE: an event key that contains a dot, such as {"a.b": 1}, is not read as the path
     # a -> b, although event-ruler reads it so. Avro field names cannot contain dots.
     def all_children(obj: dict[str, Any], event: Any) -> bool:

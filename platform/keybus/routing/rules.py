@@ -61,7 +61,7 @@ class Rule:
     pattern: Pattern
     transformer: InputTransformer | None = None
     description: str = ""
-    _test: Any = field(default=None, repr=False)
+    _test: Any = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_test", compile_pattern(self.pattern))
