@@ -1,12 +1,18 @@
-"""Routing documents built from record parts; nothing faked."""
+"""Routing documents built from record parts and real fastavro decoding; nothing faked."""
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
+import io
 import uuid
+from pathlib import Path
 
-from keybus.routing import matches, routing_document
+import fastavro
+
+from keybus.routing import load_rules, matches, routing_document
+
+REPO = Path(__file__).resolve().parents[3]
 
 
 def test_cloudevents_headers_become_envelope_fields() -> None:
@@ -77,3 +83,34 @@ def test_numeric_pattern_on_decoded_timestamp() -> None:
     )
 
     assert matches({"detail": {"occurred_at": [{"numeric": [">=", 1_796_342_400_000]}]}}, document)
+
+
+def test_fastavro_decoded_event_routes_by_example_rules() -> None:
+    schema = fastavro.schema.load_schema(
+        str(REPO / "avro" / "com.example.access.DoorUnlocked.avsc")
+    )
+    record = {
+        "event_id": str(uuid.uuid4()),
+        "occurred_at": dt.datetime(2026, 12, 4, 8, 30, tzinfo=dt.UTC),
+        "lock_id": "lock-eu-7",
+        "grant_id": None,
+        "method": "BLUETOOTH",
+        "battery_percent": None,
+        "courier_id": "c-9",
+    }
+    buffer = io.BytesIO()
+    fastavro.schemaless_writer(buffer, schema, record)
+    buffer.seek(0)
+    decoded = fastavro.schemaless_reader(buffer, schema)
+    document = routing_document(
+        decoded, topic="lock-devices", headers={"ce_type": "com.example.access.DoorUnlocked"}
+    )
+    rule = load_rules(REPO / "deploy" / "rules.yaml").get("courier-unlocks-to-recipient")
+    assert rule is not None
+
+    output = rule.transform(document)
+
+    assert rule.matches(document)
+    assert output["occurred_at"] == 1_796_373_000_000
+    assert output["text"] == "Courier c-9 opened lock lock-eu-7"
+    assert isinstance(document["detail"]["event_id"], str)
