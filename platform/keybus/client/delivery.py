@@ -30,7 +30,16 @@ class DeliveryResult:
 class DeliveryHandle:
     """The pending delivery of one event; `result()` waits for Kafka's acknowledgement."""
 
-    __slots__ = ("_poll", "error", "event_id", "event_type", "result_value", "size_bytes", "topic")
+    __slots__ = (
+        "_poll",
+        "_resend",
+        "error",
+        "event_id",
+        "event_type",
+        "result_value",
+        "size_bytes",
+        "topic",
+    )
 
     def __init__(
         self,
@@ -39,12 +48,14 @@ class DeliveryHandle:
         topic: str,
         size_bytes: int,
         poll: Callable[[float], Any],
+        resend: Callable[[], DeliveryHandle] | None = None,
     ) -> None:
         self.event_id = event_id
         self.event_type = event_type
         self.topic = topic
         self.size_bytes = size_bytes
         self._poll = poll
+        self._resend = resend
         self.result_value: DeliveryResult | None = None
         self.error: DeliveryError | None = None
 
@@ -71,27 +82,45 @@ class DeliveryHandle:
     def result(self, timeout_s: float | None = None) -> DeliveryResult:
         """Wait for the delivery, serving delivery callbacks meanwhile.
 
+        The broker rejects a whole batch when one record in it is over the topic's
+        size limit, so a record rejected that way is sent once more on its own: a
+        small record that only shared the batch is then delivered, and only the
+        oversized one fails.
+
         Raises:
             DeliveryError: Kafka reported a failure, or `timeout_s` passed first.
         """
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
         while not self.done:
             if deadline is not None and time.monotonic() >= deadline:
-                raise DeliveryError(
-                    f"Event {self.event_type} {self.event_id} to topic {self.topic} was not "
-                    f"acknowledged within {timeout_s} s. It may still be delivered; wait "
-                    "longer, or check that the brokers are reachable.",
-                    event_id=self.event_id,
-                    event_type=self.event_type,
-                    topic=self.topic,
-                    kafka_error="_WAIT_TIMED_OUT",
-                    retryable=True,
-                )
+                raise self._timeout_error(timeout_s)
             self._poll(0.01)
+        if isinstance(self.error, MessageTooLargeError) and self._resend is not None:
+            retry = self._resend()
+            self._resend = None
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            self.error = None
+            try:
+                self.result_value = retry.result(remaining)
+            except DeliveryError as exc:
+                self.error = exc
         if self.error is not None:
             raise self.error
-        assert self.result_value is not None  # done and no error means a result
+        if self.result_value is None:
+            raise self._timeout_error(timeout_s)
         return self.result_value
+
+    def _timeout_error(self, timeout_s: float | None) -> DeliveryError:
+        return DeliveryError(
+            f"Event {self.event_type} {self.event_id} to topic {self.topic} was not "
+            f"acknowledged within {timeout_s} s. It may still be delivered; wait longer, or "
+            "check that the brokers are reachable.",
+            event_id=self.event_id,
+            event_type=self.event_type,
+            topic=self.topic,
+            kafka_error="_WAIT_TIMED_OUT",
+            retryable=True,
+        )
 
 
 def delivery_error(
@@ -113,18 +142,24 @@ def delivery_error(
 
 
 def too_large_error(
-    event_id: str, event_type: str, topic: str, size_bytes: int, *, broker: bool
+    event_id: str,
+    event_type: str,
+    topic: str,
+    size_bytes: int,
+    *,
+    broker: bool,
+    limit_bytes: int | None = None,
 ) -> MessageTooLargeError:
     """Build the error for a record over a size limit, naming the setting to raise."""
     if broker:
         where = (
-            f"the broker rejected it as larger than topic {topic}'s max.message.bytes (or "
-            "the broker's message.max.bytes when the topic does not set it)"
+            f"which the broker rejected as over topic {topic}'s max.message.bytes (or the "
+            "broker's message.max.bytes when the topic does not set it)"
         )
     else:
-        where = "it is larger than this producer's message.max.bytes"
+        where = f"over this producer's message.max.bytes ({limit_bytes} bytes)"
     return MessageTooLargeError(
-        f"Event {event_type} {event_id} is {size_bytes} bytes of Avro and {where}. Make the "
+        f"Event {event_type} {event_id} is {size_bytes} bytes of Avro, {where}. Make the "
         "event smaller (store large content elsewhere and send a reference), or raise "
         "the limit on the producer, the topic and the broker together.",
         event_id=event_id,

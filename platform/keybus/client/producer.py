@@ -189,7 +189,7 @@ class Producer:
         results: list[DeliveryResult] = []
         for handle in handles:
             try:
-                results.append(handle.result(0.0))
+                results.append(handle.result(timeout_s))
             except DeliveryError as exc:
                 failures.append(exc)
         if failures:
@@ -260,9 +260,14 @@ class Producer:
         )
         return _Prepared(target, key.encode(), value, headers, event_id, event_type.__avro_name__)
 
-    def _send(self, record: _Prepared) -> DeliveryHandle:
+    def _send(self, record: _Prepared, *, alone: bool = False) -> DeliveryHandle:
         handle = DeliveryHandle(
-            record.event_id, record.event_type, record.topic, len(record.value), self._kafka.poll
+            record.event_id,
+            record.event_type,
+            record.topic,
+            len(record.value),
+            self._kafka.poll,
+            resend=None if alone else lambda: self._send_alone(record),
         )
         while True:
             try:
@@ -281,11 +286,23 @@ class Producer:
             else:
                 return handle
 
+    def _send_alone(self, record: _Prepared) -> DeliveryHandle:
+        # Flushing first and right after keeps the record out of other records' batches.
+        self._kafka.flush(_TRANSACTION_TIMEOUT_S)
+        handle = self._send(record, alone=True)
+        self._kafka.flush(_TRANSACTION_TIMEOUT_S)
+        return handle
+
     def _produce_error(self, exc: KafkaException, record: _Prepared) -> DeliveryError:
         error: KafkaError = exc.args[0]
         if error.code() == KafkaError.MSG_SIZE_TOO_LARGE:
             return too_large_error(
-                record.event_id, record.event_type, record.topic, len(record.value), broker=False
+                record.event_id,
+                record.event_type,
+                record.topic,
+                len(record.value),
+                broker=False,
+                limit_bytes=self.message_max_bytes,
             )
         return DeliveryError(
             f"Event {record.event_type} {record.event_id} could not be queued for topic "
