@@ -1,0 +1,115 @@
+"""A registry process next to a local region's Kafka, for `keybus dev up` and the demo."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from keybus.cluster import keybus_home, region_cluster
+from keybus.cluster.process import log_tail, pid_alive, read_pid, spawn, stop_pid
+from keybus.errors import KeybusError
+from keybus.settings import region_settings
+
+__all__ = ["LocalRegistry", "RegistryStartError", "region_registry"]
+
+logger = logging.getLogger(__name__)
+
+# Before signalling a pid from the pid file, its command line (NUL-separated arguments
+# in /proc) must contain this, so that a recycled pid is never signalled.
+_MARKER = "registry\x00serve"
+
+
+class RegistryStartError(KeybusError):
+    """A local registry process exited or did not answer in time."""
+
+
+@dataclass(frozen=True)
+class LocalRegistry:
+    """One `keybus registry serve` process run in the background with a pid file."""
+
+    name: str
+    bootstrap_servers: str
+    port: int
+    home: Path
+    schemas_topic: str = "_schemas"
+    start_timeout_s: float = 60.0
+
+    @property
+    def url(self) -> str:
+        """The base URL of the registry."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def folder(self) -> Path:
+        """Where the pid file and the log live."""
+        return self.home / "registries" / self.name
+
+    @property
+    def log_path(self) -> Path:
+        """The registry's log file."""
+        return self.folder / "registry.log"
+
+    def pid(self) -> int | None:
+        """Return the pid of the running registry, or None."""
+        pid = read_pid(self.folder / "registry.pid")
+        return pid if pid is not None and pid_alive(pid, _MARKER) else None
+
+    def start(self) -> bool:
+        """Start the registry unless it runs; return False when it was already running."""
+        if self.pid() is not None:
+            return False
+        self.folder.mkdir(parents=True, exist_ok=True)
+        command = [
+            sys.executable, "-m", "keybus.cli", "registry", "serve",
+            "--bootstrap-servers", self.bootstrap_servers, "--port", str(self.port),
+            "--schemas-topic", self.schemas_topic,
+        ]  # fmt: skip
+        pid = spawn(command, self.log_path, self.folder / "registry.pid", cwd=self.folder)
+        logger.info("Started registry name=%s pid=%s url=%s", self.name, pid, self.url)
+        self._wait_ready(pid)
+        return True
+
+    def stop(self, timeout_s: float = 15.0) -> bool:
+        """Stop the registry; return False when it was not running."""
+        pid = self.pid()
+        if pid is None:
+            return False
+        stop_pid(pid, _MARKER, timeout_s)
+        logger.info("Stopped registry name=%s pid=%s", self.name, pid)
+        return True
+
+    def _wait_ready(self, pid: int) -> None:
+        deadline = time.monotonic() + self.start_timeout_s
+        while time.monotonic() < deadline:
+            if not pid_alive(pid, _MARKER):
+                raise RegistryStartError(
+                    f"Registry {self.name} exited at start. Last lines of {self.log_path}:\n"
+                    f"{log_tail(self.log_path)}"
+                )
+            try:
+                # Ready as a replica too: another instance may hold the primary role.
+                httpx.get(f"{self.url}/health", timeout=2.0).raise_for_status()
+            except httpx.HTTPError:
+                time.sleep(0.2)
+                continue
+            return
+        stop_pid(pid, _MARKER, timeout_s=10.0)
+        raise RegistryStartError(
+            f"Registry {self.name} did not become ready at {self.url} within "
+            f"{self.start_timeout_s} s and was stopped. See {self.log_path}."
+        )
+
+
+def region_registry(region: str, home: Path | None = None) -> LocalRegistry:
+    """Return the local registry of a named region, on the region's registry port."""
+    return LocalRegistry(
+        name=region,
+        bootstrap_servers=region_cluster(region, home).bootstrap_servers,
+        port=region_settings(region).registry_port,
+        home=home or keybus_home(),
+    )
