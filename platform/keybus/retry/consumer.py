@@ -52,6 +52,11 @@ class RetryingConsumer:
     are handled, so order per key holds only for events that succeed first time. A
     policy with `in_place` set keeps strict order instead by pausing the partition and
     retrying the head record in place, within a bounded budget.
+
+    With `tiers_only`, it reads only the retry tiers of `topics`, for a source consumer
+    (the SDK consumer or a Faust agent) that parks its failures with a `FailureHandler`
+    of the same group and policy; pass that handler as `failure_handler` so both sides
+    share it (its group, policy and classifier then override the arguments here).
     """
 
     def __init__(
@@ -69,15 +74,18 @@ class RetryingConsumer:
         dead_letter_handler: DeadLetterHandler | None = None,
         consumer_config: Mapping[str, Any] | None = None,
         commit_interval_s: float = 1.0,
+        tiers_only: bool = False,
+        failure_handler: FailureHandler | None = None,
     ) -> None:
         self.group = group
+        self.tiers_only = tiers_only
         self.topics = list(topics)
         self.handler = handler
         self.decoder = decoder
         self.record_filter = record_filter
         self.commit_interval_s = commit_interval_s
         self.stats = ConsumerStats()
-        self.failures = FailureHandler(
+        self.failures = failure_handler or FailureHandler(
             Producer(producer_settings(bootstrap_servers)),
             group=group,
             policy=policy,
@@ -110,8 +118,9 @@ class RetryingConsumer:
         return [] if self.policy.in_place else list(self.failures.retry_topics(topic))
 
     def subscribed_topics(self) -> list[str]:
-        """Return the source topics followed by their retry tiers."""
-        return self.topics + sorted(self._retry_tiers)
+        """Return the source topics followed by their retry tiers, or the tiers alone."""
+        tiers = sorted(self._retry_tiers)
+        return tiers if self.tiers_only else self.topics + tiers
 
     def subscribe(self) -> None:
         """Join the group on the source topics and the retry tiers."""

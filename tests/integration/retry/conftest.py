@@ -16,6 +16,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from keybus.retry import RetryPolicy
 from keybus.retry.specs import retry_topic_specs
+from keybus.testing.registry import schema_registry  # noqa: F401 - fixture for the SDK tests
 
 
 def _register_kit() -> None:
