@@ -131,8 +131,12 @@ def measure_matcher(event_count: int, rounds: int = 3) -> dict[str, Any]:
     counts = {found for _seconds, found in results.values()}
     if len(counts) != 1:
         raise RuntimeError(f"matchers disagree on the number of matches: {results}")
+    candidates = sum(
+        sum("type" not in p or event["type"] in p["type"] for p in raw) for event in events
+    )
     return {
         "rules": len(rules),
+        "candidates_per_event": candidates / len(events),
         "events": len(events),
         "matches": counts.pop(),
         "index_field": CompiledPatterns([(r, r.pattern) for r in rules]).index_field,
