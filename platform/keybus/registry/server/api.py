@@ -79,6 +79,12 @@ async def health(request: Request) -> dict[str, Any]:
     }
 
 
+@router.get("/contexts")
+async def contexts() -> list[str]:
+    """List the schema contexts; this registry has only the default one."""
+    return ["."]
+
+
 @router.get("/schemas/types")
 async def schema_types() -> list[str]:
     """List the schema types this registry accepts."""
@@ -158,12 +164,21 @@ async def register(
 
 @router.post("/subjects/{subject}")
 async def lookup(
-    request: Request, subject: str, body: SchemaBody, normalize: bool = False, deleted: bool = False
+    request: Request,
+    subject: str,
+    body: SchemaBody,
+    *,
+    normalize: bool = False,
+    deleted: bool = False,
+    lookupDeletedSchema: bool = False,  # noqa: N803
 ) -> dict[str, Any]:
-    """Find the version of a subject that holds a schema."""
+    """Find the version of a subject that holds a schema; `deleted` includes soft deletes."""
     schema_request = parse_schema_request(Subject(subject), body.model_dump(by_alias=True))
     queries = registry_of(request).queries
-    row = queries.lookup(Subject(subject), schema_request, normalize=normalize, deleted=deleted)
+    include_deleted = deleted or lookupDeletedSchema
+    row = queries.lookup(
+        Subject(subject), schema_request, normalize=normalize, deleted=include_deleted
+    )
     return _version_body(row)
 
 
@@ -194,13 +209,20 @@ async def delete_version(
 
 @router.get("/schemas/ids/{schema_id}")
 async def get_schema(
-    request: Request, schema_id: str, subject: str | None = None
+    request: Request,
+    schema_id: str,
+    subject: str | None = None,
+    fetchMaxId: bool = False,  # noqa: N803
 ) -> dict[str, Any]:
-    """Return the schema bound to an id."""
-    stored = registry_of(request).queries.schema(
+    """Return the schema bound to an id; with fetchMaxId, also the largest id issued."""
+    queries = registry_of(request).queries
+    stored = queries.schema(
         parse_schema_id(schema_id), subject=Subject(subject) if subject else None
     )
-    return _schema_body(stored)
+    body = _schema_body(stored)
+    if fetchMaxId:
+        body["maxId"] = queries.state.max_schema_id
+    return body
 
 
 @router.get("/schemas/ids/{schema_id}/schema")
