@@ -1,4 +1,4 @@
-"""The raw baseline: a bare ASGI app on the same uvicorn stack, answering fixed bytes.
+"""The raw baseline: a bare ASGI app on the same uvicorn stack, responding with fixed bytes.
 
 It shows what the HTTP stack alone costs on this machine, so the registry's own cost is
 the difference between the two figures.
@@ -24,7 +24,7 @@ async def app(
     receive: Callable[[], Awaitable[MutableMapping[str, Any]]],
     send: Callable[[MutableMapping[str, Any]], Awaitable[None]],
 ) -> None:
-    """Answer every HTTP request with the same small JSON body."""
+    """Respond to every HTTP request with the same small JSON body."""
     if scope["type"] != "http":
         return
     more = True

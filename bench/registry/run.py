@@ -59,7 +59,7 @@ def measure(
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     summary: dict[str, float] = json.loads(output)
     if summary["errors"]:
-        raise SystemExit(f"{summary['errors']} requests to {url} did not answer 200")
+        raise SystemExit(f"{summary['errors']} requests to {url} did not respond with 200")
     return summary
 
 

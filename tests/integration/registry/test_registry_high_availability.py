@@ -23,7 +23,7 @@ def _schema(index: int) -> str:
 
 
 def _register(urls: list[str], subject: str, text: str) -> int | None:
-    """Register through the first instance that answers 200; None if none does."""
+    """Register through the first instance that responds 200, or return None."""
     for url in urls:
         try:
             response = httpx.post(

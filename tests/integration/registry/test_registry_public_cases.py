@@ -251,13 +251,13 @@ class TestDeleteAndReregister:
         premature = http.delete("/subjects/orders-value", params={"permanent": "true"})
         soft = http.delete("/subjects/orders-value")
         permanent = http.delete("/subjects/orders-value", params={"permanent": "true"})
-        gone = http.get("/subjects/orders-value/versions", params={"deleted": "true"})
+        purged = http.get("/subjects/orders-value/versions", params={"deleted": "true"})
 
         assert premature.status_code == 404
         assert premature.json()["error_code"] == 40405
         assert soft.json() == [2]
         assert permanent.json() == [1, 2]
-        assert gone.status_code == 404
+        assert purged.status_code == 404
 
 
 S1 = record("com.example.Key", [{"name": "k", "type": "string"}])
@@ -311,9 +311,6 @@ class TestImportMode:
             response = http.post("/subjects/code-value/versions", json=schema_body(invalid, id=5))
 
         assert response.json() == {"id": 5}
-
-
-PROPERTIES = {"owner": "x", "tier": 1}
 
 
 class TestEquivalentSpellings:

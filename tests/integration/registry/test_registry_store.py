@@ -186,9 +186,9 @@ def test_ids_not_reissued_after_compaction(
 
     restarted = registry_factory(schemas_topic=copy)
     with httpx.Client(base_url=restarted.url, timeout=30.0) as http:
-        gone = http.get(f"/schemas/ids/{line_id}")
+        deleted_lookup = http.get(f"/schemas/ids/{line_id}")
         new_id = http.post("/subjects/lines-value/versions", json={"schema": LINE}).json()["id"]
 
-    assert gone.status_code == 404
-    assert gone.json()["error_code"] == 40403
+    assert deleted_lookup.status_code == 404
+    assert deleted_lookup.json()["error_code"] == 40403
     assert new_id == line_id + 1

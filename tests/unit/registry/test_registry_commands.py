@@ -1,7 +1,7 @@
 """Registry writes and reads over the in-memory state.
 
 The Kafka store is replaced by a fake writer that applies records to the state at once,
-as the real store does once it has read them back; schema parsing and compatibility
+as the real store does once it has read them back. Schema parsing and compatibility
 checks are real.
 """
 

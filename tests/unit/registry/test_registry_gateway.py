@@ -1,6 +1,6 @@
 """The ASGI gateway: basic authentication, request size and the read cache.
 
-The API behind the gateway is a small fake ASGI app that counts its calls; the gateway
+The API behind the gateway is a small fake ASGI app that counts its calls. The gateway
 itself is real and is driven through httpx's ASGI transport.
 """
 
@@ -26,7 +26,7 @@ USERS = {
 
 
 class CountingApp:
-    """Answer 200 with the request path, or 404 for paths under /missing."""
+    """Respond 200 with the request path, or 404 for paths under /missing."""
 
     def __init__(self) -> None:
         self.calls = 0

@@ -63,7 +63,7 @@ def _page(items: list[Any], offset: int, limit: int) -> list[Any]:
 
 @router.get("/")
 async def root() -> dict[str, Any]:
-    """Answer with an empty object, as Confluent's registry does."""
+    """Return an empty object, as Confluent's registry does."""
     return {}
 
 
@@ -81,7 +81,7 @@ async def health(request: Request) -> dict[str, Any]:
 
 @router.get("/contexts")
 async def contexts() -> list[str]:
-    """List the schema contexts; this registry has only the default one."""
+    """List the schema contexts, which here is only the default context."""
     return ["."]
 
 
@@ -150,7 +150,7 @@ async def get_referenced_by(request: Request, subject: str, version: str) -> lis
 async def register(
     request: Request, subject: str, body: SchemaBody, normalize: bool = False
 ) -> Response:
-    """Register a schema under a subject; an equal schema keeps its id and version."""
+    """Register a schema under a subject, keeping the id and version of an equal one."""
     registry = registry_of(request)
     forwarded = await registry.forwarder.forward(request)
     if forwarded is not None:
@@ -172,7 +172,7 @@ async def lookup(
     deleted: bool = False,
     lookupDeletedSchema: bool = False,  # noqa: N803
 ) -> dict[str, Any]:
-    """Find the version of a subject that holds a schema; `deleted` includes soft deletes."""
+    """Find the version of a subject that contains a schema, soft-deleted ones if `deleted`."""
     schema_request = parse_schema_request(Subject(subject), body.model_dump(by_alias=True))
     queries = registry_of(request).queries
     include_deleted = deleted or lookupDeletedSchema
@@ -214,7 +214,7 @@ async def get_schema(
     subject: str | None = None,
     fetchMaxId: bool = False,  # noqa: N803
 ) -> dict[str, Any]:
-    """Return the schema bound to an id; with fetchMaxId, also the largest id issued."""
+    """Return the schema bound to an id, and with fetchMaxId the largest id issued."""
     queries = registry_of(request).queries
     stored = queries.schema(
         parse_schema_id(schema_id), subject=Subject(subject) if subject else None

@@ -46,7 +46,7 @@ async def get_subject_config(
     subject: str,
     defaultToGlobal: bool = False,  # noqa: N803
 ) -> dict[str, Any]:
-    """Return a subject's compatibility level; with defaultToGlobal, fall back to global."""
+    """Return a subject's compatibility level, or with defaultToGlobal the global one."""
     queries = registry_of(request).queries
     level = queries.compatibility_level(Subject(subject), default_to_global=defaultToGlobal)
     return {"compatibilityLevel": level}
@@ -77,13 +77,13 @@ async def _put_config(request: Request, subject: Subject | None, body: ConfigBod
 
 @router.delete("/config")
 async def delete_global_config(request: Request) -> Response:
-    """Reset the global compatibility level to the default; return the one removed."""
+    """Reset the global compatibility level to the default and return the one removed."""
     return await _delete_config(registry_of(request), request, None)
 
 
 @router.delete("/config/{subject}")
 async def delete_subject_config(request: Request, subject: str) -> Response:
-    """Remove a subject's compatibility level; return the one removed."""
+    """Remove a subject's compatibility level and return it."""
     return await _delete_config(registry_of(request), request, Subject(subject))
 
 
@@ -107,14 +107,14 @@ async def get_subject_mode(
     subject: str,
     defaultToGlobal: bool = False,  # noqa: N803
 ) -> dict[str, Any]:
-    """Return a subject's mode; with defaultToGlobal, fall back to the global one."""
+    """Return a subject's mode, or with defaultToGlobal the global one."""
     queries = registry_of(request).queries
     return {"mode": queries.mode(Subject(subject), default_to_global=defaultToGlobal)}
 
 
 @router.put("/mode")
 async def put_global_mode(request: Request, body: ModeBody, force: bool = False) -> Response:
-    """Set the global mode; IMPORT needs an empty registry unless force=true."""
+    """Set the global mode. IMPORT needs an empty registry unless force=true."""
     return await _put_mode(request, None, body, force)
 
 
@@ -122,7 +122,7 @@ async def put_global_mode(request: Request, body: ModeBody, force: bool = False)
 async def put_subject_mode(
     request: Request, subject: str, body: ModeBody, force: bool = False
 ) -> Response:
-    """Set a subject's mode; IMPORT needs an empty subject unless force=true."""
+    """Set a subject's mode. IMPORT needs an empty subject unless force=true."""
     return await _put_mode(request, Subject(subject), body, force)
 
 
@@ -139,7 +139,7 @@ async def _put_mode(
 
 @router.delete("/mode/{subject}")
 async def delete_subject_mode(request: Request, subject: str) -> Response:
-    """Remove a subject's mode; return the one removed."""
+    """Remove a subject's mode and return it."""
     registry = registry_of(request)
     forwarded = await registry.forwarder.forward(request)
     if forwarded is not None:

@@ -106,5 +106,5 @@ class SchemaParser:
 def check_levels(
     new: AvroSchema, previous_oldest_first: Sequence[AvroSchema], level: str
 ) -> list[str]:
-    """Return why `new` breaks `level` against the previous versions; empty if it does not."""
+    """Return why `new` breaks `level` against the previous versions, or an empty list."""
     return check_compatibility(new, list(previous_oldest_first), CompatibilityLevel(level))

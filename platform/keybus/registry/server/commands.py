@@ -29,7 +29,7 @@ MODES = frozenset({"READWRITE", "READONLY", "IMPORT"})
 
 
 class StoreWriter(Protocol):
-    """Where the primary writes records; `write` returns once the state has applied them."""
+    """Where the primary writes records. `write` returns once the state has applied them."""
 
     async def write(
         self, records: Sequence[StoreRecord], *, high_water_mark: int | None = None
@@ -50,7 +50,7 @@ class RegistryCommands:
     async def register(
         self, subject: Subject, request: SchemaRequest, *, normalize: bool
     ) -> SchemaId:
-        """Register a schema under a subject and return its id; reuse an equal one."""
+        """Register a schema under a subject and return its id, reusing an equal schema's id."""
         async with self._lock:
             mode = self._writable_mode(subject)
             if request.schema_id is not None and mode != "IMPORT":
@@ -252,7 +252,7 @@ class RegistryCommands:
         return level.upper()
 
     async def delete_compatibility(self, subject: Subject | None) -> str:
-        """Remove a subject's level, or reset the global one; return the level removed."""
+        """Remove a subject's level, or reset the global one, and return the level removed."""
         async with self._lock:
             previous = self._queries.compatibility_level(subject, default_to_global=False)
             await self._store.write([ConfigRecord(subject, None)])
@@ -260,7 +260,7 @@ class RegistryCommands:
         return previous
 
     async def set_mode(self, subject: Subject | None, mode: object, *, force: bool) -> str:
-        """Set the mode of a subject, or the global one; IMPORT needs no schemas or `force`."""
+        """Set the mode of a subject or the global one. IMPORT needs no schemas, or `force`."""
         if not isinstance(mode, str) or mode.upper() not in MODES:
             raise ErrorCode.INVALID_MODE.error(mode=mode)
         mode = mode.upper()

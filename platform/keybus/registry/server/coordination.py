@@ -55,7 +55,7 @@ def encode_high_water_mark(mark: HighWaterMark) -> tuple[bytes, bytes]:
 
 
 def decode_coordination(key: bytes | None, value: bytes | None) -> CoordinationRecord | None:
-    """Decode a coordination record; None for tombstones and keys of other versions."""
+    """Decode a coordination record, or return None for tombstones and unknown keys."""
     if value is None:
         return None
     document = json.loads(value)

@@ -24,7 +24,7 @@ _HEARTBEAT_INTERVAL_MS = 1000
 
 
 class PrimaryElection:
-    """Join a consumer group on the coordination topic; the owner of partition 0 wins.
+    """Join a consumer group on the coordination topic, where the owner of partition 0 wins.
 
     The cooperative-sticky assignor keeps partition 0 with its owner while other
     instances join and leave, so the primary changes only when it stops or dies.
@@ -128,7 +128,7 @@ class PrimaryRole:
         return self._elected
 
     async def wait_ready(self, timeout_s: float) -> bool:
-        """Wait until this elected instance may write; False if it did not in time."""
+        """Wait until this elected instance may write, and return False if it did not in time."""
         try:
             await asyncio.wait_for(self._ready.wait(), timeout=timeout_s)
         except TimeoutError:

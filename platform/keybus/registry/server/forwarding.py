@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 FORWARDED_HEADER = "x-keybus-forwarded"
 OFFSET_HEADER = "x-keybus-schemas-offset"
-"""Offset after the primary's write; the replica waits until it has applied that far."""
+"""The offset after the primary's write, which a replica applies before it responds."""
 
 _PASSED_HEADERS = ("content-type", "authorization", "accept")
 

@@ -167,7 +167,7 @@ class Gateway:
 def _is_read_post(path: str) -> bool:
     if path.startswith(_READ_POSTS):
         return True
-    # POST /subjects/{subject} is a look-up; POST /subjects/{subject}/versions registers.
+    # POST /subjects/{subject} is a look-up, while POST /subjects/{subject}/versions registers.
     return path.startswith("/subjects/") and path.count("/") == 2
 
 

@@ -25,7 +25,7 @@ _MARKER = "registry\x00serve"
 
 
 class RegistryStartError(KeybusError):
-    """A local registry process exited or did not answer in time."""
+    """A local registry process exited or did not respond in time."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class LocalRegistry:
         return pid if pid is not None and pid_alive(pid, _MARKER) else None
 
     def start(self) -> bool:
-        """Start the registry unless it runs; return False when it was already running."""
+        """Start the registry unless it runs, and return False when it was already running."""
         if self.pid() is not None:
             return False
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -75,7 +75,7 @@ class LocalRegistry:
         return True
 
     def stop(self, timeout_s: float = 15.0) -> bool:
-        """Stop the registry; return False when it was not running."""
+        """Stop the registry, and return False when it was not running."""
         pid = self.pid()
         if pid is None:
             return False

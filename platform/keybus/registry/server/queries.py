@@ -30,14 +30,14 @@ class RegistryQueries:
         return names
 
     def versions(self, subject: Subject, *, deleted: bool) -> list[StoredVersion]:
-        """Return the versions of a subject, oldest first; 40401 when it has none."""
+        """Return the versions of a subject, oldest first, or raise 40401 when it has none."""
         rows = self.state.versions(subject, include_deleted=deleted)
         if not rows:
             raise ErrorCode.SUBJECT_NOT_FOUND.error(subject=subject)
         return rows
 
     def version(self, subject: Subject, version: Version, *, deleted: bool) -> StoredVersion:
-        """Return one version; `LATEST` is the newest one that is not soft deleted."""
+        """Return one version, where `LATEST` is the newest one that is not soft deleted."""
         rows = self.versions(subject, deleted=deleted)
         if version == LATEST:
             return rows[-1]
@@ -47,7 +47,7 @@ class RegistryQueries:
         raise ErrorCode.VERSION_NOT_FOUND.error(subject=subject, version=version)
 
     def schema(self, schema_id: SchemaId, *, subject: Subject | None = None) -> StoredSchema:
-        """Return the schema bound to an id; with `subject`, only if that subject uses it."""
+        """Return the schema bound to an id, and with `subject` only if that subject uses it."""
         stored = self.state.schemas_by_id.get(schema_id)
         if stored is None:
             raise ErrorCode.SCHEMA_NOT_FOUND.error(
@@ -62,7 +62,7 @@ class RegistryQueries:
     def uses(
         self, schema_id: SchemaId, *, deleted: bool, subject: Subject | None = None
     ) -> list[StoredVersion]:
-        """Return the versions bound to an id; 40403 when none is."""
+        """Return the versions bound to an id, or raise 40403 when none is."""
         self.schema(schema_id)
         rows = []
         for used_subject, used_version in self.state.uses_of(schema_id):
@@ -78,7 +78,7 @@ class RegistryQueries:
         return sorted(ids)
 
     def compatibility_level(self, subject: Subject | None, *, default_to_global: bool) -> str:
-        """Return the level of a subject, or the global one; 40408 when a subject has none."""
+        """Return the level of a subject or the global one, or raise 40408 if a subject has none."""
         if subject is not None:
             level = self.state.subject_compatibility.get(subject)
             if level is not None:
@@ -88,7 +88,7 @@ class RegistryQueries:
         return self.state.global_compatibility or self.default_level
 
     def mode(self, subject: Subject | None, *, default_to_global: bool) -> str:
-        """Return the mode of a subject, or the global one; 40409 when a subject has none."""
+        """Return the mode of a subject or the global one, or raise 40409 if a subject has none."""
         if subject is not None:
             mode = self.state.subject_modes.get(subject)
             if mode is not None:
@@ -100,7 +100,7 @@ class RegistryQueries:
     def lookup(
         self, subject: Subject, request: SchemaRequest, *, normalize: bool, deleted: bool
     ) -> StoredVersion:
-        """Find the version of a subject that holds this schema; 40401 or 40403 if none."""
+        """Find the version of a subject that contains this schema, or raise 40401 or 40403."""
         rows = self.versions(subject, deleted=deleted)
         parsed = self.parser.parse_request(
             subject, request.schema_text, request.references, normalize=normalize, lenient=True
@@ -122,7 +122,11 @@ class RegistryQueries:
     def test_compatibility(
         self, subject: Subject, version: Version | None, request: SchemaRequest, *, normalize: bool
     ) -> list[str]:
-        """Return why a schema breaks the subject's level; `version` None tests per the level."""
+        """Return why a schema breaks the subject's compatibility level.
+
+        With `version` None the schema is tested against the versions the level names
+        (the latest, or all for a transitive level), else against that one version.
+        """
         parsed = self.parser.parse_request(
             subject, request.schema_text, request.references, normalize=normalize, lenient=False
         )

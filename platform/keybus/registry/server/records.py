@@ -49,7 +49,7 @@ class SchemaReference:
 
 @dataclass(frozen=True, slots=True)
 class SchemaRecord:
-    """One version of a subject; `schema_text` None is a tombstone (permanent delete)."""
+    """One version of a subject, or with `schema_text` None a tombstone (permanent delete)."""
 
     subject: Subject
     version: Version
@@ -86,7 +86,7 @@ class DeleteSubjectRecord:
 
 @dataclass(frozen=True, slots=True)
 class NoopRecord:
-    """A record that changes nothing; other registries write it to find the log end."""
+    """A record that changes nothing, which other registries write to find the log end."""
 
 
 StoreRecord = SchemaRecord | ConfigRecord | ModeRecord | DeleteSubjectRecord | NoopRecord
@@ -132,7 +132,7 @@ def _encode_schema_value(record: SchemaRecord) -> bytes | None:
 
 
 def decode_record(key: bytes, value: bytes | None) -> StoreRecord | None:
-    """Decode one record of the schemas topic; None for key types keybus does not use.
+    """Decode one record of the schemas topic, or return None for key types keybus skips.
 
     Raises:
         RecordFormatError: the key or value is not JSON of the expected shape.

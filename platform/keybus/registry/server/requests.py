@@ -38,7 +38,7 @@ class SchemaRequest:
 
 
 def parse_schema_request(subject: Subject, body: object) -> SchemaRequest:
-    """Check a schema request body; raise 42201 naming the first field that is wrong."""
+    """Check a schema request body, raising 42201 that names the first field at fault."""
     if not isinstance(body, dict):
         raise _invalid(subject, "the body must be a JSON object with a 'schema' string")
     text = body.get("schema")
@@ -110,7 +110,7 @@ def parse_version(raw: str) -> Version:
 
 
 def parse_schema_id(raw: str) -> SchemaId:
-    """Parse a schema id path value; an id that cannot exist is simply not found."""
+    """Parse a schema id path value, and raise 40403 for an id that cannot exist."""
     try:
         value = int(raw)
     except ValueError:

@@ -67,7 +67,7 @@ class User:
 
 
 def load_users(path: Path) -> dict[str, User]:
-    """Read `user:password:role` lines; blank lines and `#` comments are skipped."""
+    """Read `user:password:role` lines, skipping blank lines and `#` comments."""
     users: dict[str, User] = {}
     for number, line in enumerate(path.read_text().splitlines(), start=1):
         stripped = line.strip()

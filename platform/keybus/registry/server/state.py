@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class StoredSchema:
-    """The content bound to one schema id; an id is bound to one content forever."""
+    """The content bound to one schema id, which stays bound to it forever."""
 
     schema_id: SchemaId
     schema_text: str

@@ -49,7 +49,7 @@ _Decoded = tuple[str, int, StoreRecord | CoordinationRecord | None]
 
 
 class KafkaStore:
-    """Apply the schemas and coordination topics to the state; write as the primary.
+    """Apply the schemas and coordination topics to the state, and write as the primary.
 
     A background thread consumes both single-partition topics with read_committed
     isolation and hands decoded records to the event loop, which alone changes the state.
@@ -164,7 +164,7 @@ class KafkaStore:
                 return topic, offset + 1, decode_coordination(key, value)
             return topic, offset + 1, decode_record(key or b"", value)
         except (RecordFormatError, ValueError, KeyError) as exc:
-            logger.error(  # noqa: TRY400 - the message carries the cause; no trace needed
+            logger.error(  # noqa: TRY400 - the message names the cause
                 "Skipping unreadable record topic=%s offset=%s error=%s", topic, offset, exc
             )
             return topic, offset + 1, None
