@@ -6,7 +6,7 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -46,48 +46,57 @@ def _configure_logging() -> None:
 def serve(
     *,
     bootstrap_servers: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--bootstrap-servers",
             "-b",
             envvar="KEYBUS_BOOTSTRAP_SERVERS",
-            help="Kafka, as host:port[,host:port].",
+            help="Kafka, as host:port[,host:port]. Default 127.0.0.1:9092.",
         ),
-    ] = "127.0.0.1:9092",
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 8081,
+    ] = None,
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port to listen on. Default 8081.")] = None,
     advertised_url: Annotated[
         str | None,
-        typer.Option(help="URL other instances forward writes to; default http://HOST:PORT."),
+        typer.Option(help="URL other instances forward writes to. Default http://HOST:PORT."),
     ] = None,
     schemas_topic: Annotated[
-        str, typer.Option(help="Compacted topic holding the schemas.")
-    ] = "_schemas",
+        str | None, typer.Option(help="Compacted topic of the schemas. Default _schemas.")
+    ] = None,
     auth_file: Annotated[
         Path | None,
-        typer.Option(
-            help="File of user:password:role lines (read-only or read-write) for basic auth."
-        ),
+        typer.Option(help="File of user:password:role lines (read-only or read-write)."),
     ] = None,
     max_request_bytes: Annotated[
-        int, typer.Option(help="Largest request body accepted, in bytes.")
-    ] = 2 * 1024 * 1024,
+        int | None, typer.Option(help="Largest request body accepted, in bytes. Default 2 MiB.")
+    ] = None,
+    default_compatibility: Annotated[
+        str | None, typer.Option(help="Global level until one is set. Default BACKWARD.")
+    ] = None,
 ) -> None:
-    """Serve the Confluent Schema Registry REST API, stored in Kafka."""
+    """Serve the Confluent Schema Registry REST API, stored in Kafka.
+
+    Every option can also be set as KEYBUS_REGISTRY_<OPTION>, for example
+    KEYBUS_REGISTRY_PORT=8181; an option given here wins over the variable.
+    """
     # The service extra (FastAPI, uvicorn) is imported only when the service runs.
     from keybus.registry.server import RegistrySettings  # noqa: PLC0415
     from keybus.registry.server import serve as serve_registry  # noqa: PLC0415
 
     _configure_logging()
+    given: dict[str, Any] = {
+        "bootstrap_servers": bootstrap_servers,
+        "host": host,
+        "port": port,
+        "advertised_url": advertised_url,
+        "schemas_topic": schemas_topic,
+        "auth_file": auth_file,
+        "max_request_bytes": max_request_bytes,
+        "default_compatibility": default_compatibility,
+    }
     try:
         settings = RegistrySettings(
-            bootstrap_servers=bootstrap_servers,
-            host=host,
-            port=port,
-            advertised_url=advertised_url,
-            schemas_topic=schemas_topic,
-            auth_file=auth_file,
-            max_request_bytes=max_request_bytes,
+            **{key: value for key, value in given.items() if value is not None}
         )
         serve_registry(settings)
     except (ValidationError, ConfigurationError) as exc:
