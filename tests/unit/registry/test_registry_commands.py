@@ -17,7 +17,7 @@ from keybus.registry.server.avro import SchemaParser
 from keybus.registry.server.commands import RegistryCommands
 from keybus.registry.server.errors import RegistryServiceError
 from keybus.registry.server.queries import RegistryQueries
-from keybus.registry.server.records import SchemaReference, StoreRecord
+from keybus.registry.server.records import SchemaRecord, SchemaReference, StoreRecord
 from keybus.registry.server.requests import LATEST, SchemaRequest
 from keybus.registry.server.state import RegistryState
 from keybus.types import SchemaId, Subject, Version
@@ -267,3 +267,21 @@ def test_compatibility_test_against_one_version(registry: Registry) -> None:
     assert against_latest == []
     assert len(against_first) == 1
     assert len(against_all) == 1
+
+
+def test_unreadable_stored_schema_rejected(registry: Registry) -> None:
+    registry.state.apply(
+        SchemaRecord(
+            subject=ORDERS,
+            version=Version(1),
+            schema_id=SchemaId(3),
+            schema_text='{"type": "object"}',
+            schema_type="JSON",
+        )
+    )
+
+    with pytest.raises(RegistryServiceError) as raised:
+        registry.register("orders-value", '"string"')
+
+    assert raised.value.error_code == 42201
+    assert "Stored schema 3 of type JSON" in raised.value.message

@@ -72,7 +72,13 @@ class SchemaParser:
         if cached is not None:
             return cached
         resolved = self._resolve(Subject(""), stored.references)
-        schema = parse_avro(stored.schema_text, references=resolved, validate_defaults=False)
+        try:
+            schema = parse_avro(stored.schema_text, references=resolved, validate_defaults=False)
+        except InvalidSchemaError as exc:
+            # Another registry may have written a schema type or text keybus cannot read.
+            raise ErrorCode.STORED_SCHEMA_UNREADABLE.error(
+                schema_id=stored.schema_id, schema_type=stored.schema_type, detail=exc.message
+            ) from exc
         if normalize:
             schema = schema.normalized()
         self._by_id[cache_key] = schema

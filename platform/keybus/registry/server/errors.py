@@ -73,6 +73,12 @@ class ErrorCode(Enum):
         "'{subject}' at compatibility level {level}: {detail}",
     )
     INVALID_SCHEMA = (42201, 422, "Invalid schema for subject '{subject}': {detail}")
+    STORED_SCHEMA_UNREADABLE = (
+        42201,
+        422,
+        "Stored schema {schema_id} of type {schema_type} cannot be parsed as Avro ({detail}), "
+        "so nothing can be compared with it. Use a subject that holds only Avro schemas.",
+    )
     INVALID_VERSION = (
         42202,
         422,
