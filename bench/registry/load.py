@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import statistics
 import time
@@ -19,10 +20,16 @@ except ImportError:  # pragma: no cover - uvloop comes with the registry extra
     uvloop = None
 
 
+_COUNTER = itertools.count()
+
+
 def build_request(url: str, method: str, body: bytes) -> tuple[str, int, bytes]:
     """Return host, port and the raw bytes of the request to send repeatedly."""
     parts = urlsplit(url)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
+    if "{n}" in path:
+        # Filled in per request by `run_connection`, so every request is distinct.
+        path = path.replace("{n}", "%d")
     head = [f"{method} {path} HTTP/1.1", f"Host: {parts.hostname}:{parts.port}"]
     if body:
         head += [
@@ -39,10 +46,11 @@ async def run_connection(
     """Send the request over one connection until the deadline; return non-200 count."""
     reader, writer = await asyncio.open_connection(host, port)
     errors = 0
+    distinct = b"%d" in request
     try:
         while time.perf_counter() < deadline:
             started = time.perf_counter()
-            writer.write(request)
+            writer.write(request % next(_COUNTER) if distinct else request)
             head = await reader.readuntil(b"\r\n\r\n")
             length = 0
             for line in head.split(b"\r\n"):

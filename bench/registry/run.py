@@ -108,6 +108,9 @@ def main() -> None:
                 f"registry GET /schemas/ids/{schema_id}": measure(
                     f"{registry.url}/schemas/ids/{schema_id}", duration_s=duration_s
                 ),
+                f"registry GET /schemas/ids/{schema_id}?n=<distinct>, not cached": measure(
+                    f"{registry.url}/schemas/ids/{schema_id}?n={{n}}", duration_s=duration_s
+                ),
                 f"registry POST /subjects/{subject} (look-up)": measure(
                     f"{registry.url}/subjects/{subject}",
                     method="POST",
@@ -125,7 +128,8 @@ def main() -> None:
         "",
         f"Cached registry look-ups under load from a second process: {CONNECTIONS} keep-alive "
         f"connections for {duration_s:.0f} s each, after a 1 s warm-up. Target for the cached "
-        "GET: at least 5,000 requests/s with p99 under 5 ms.",
+        "GET: at least 5,000 requests/s with p99 under 5 ms. The row with a distinct query "
+        "string per request misses the response cache and shows the full API path.",
         "",
         "| request | requests/s | p50 ms | p99 ms | ratio to baseline |",
         "| --- | ---: | ---: | ---: | ---: |",
