@@ -37,7 +37,7 @@ class Gateway:
     """Check credentials and body size, then serve repeated reads from a cache.
 
     A cached response is the exact bytes the API sent for the same method, path, query
-    and body; the cache is emptied whenever the state changes, so it never serves a
+    and body. The cache is emptied whenever the state changes, so it never serves a
     response the API would not send now.
     """
 

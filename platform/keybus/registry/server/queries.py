@@ -14,7 +14,7 @@ DEFAULT_MODE = "READWRITE"
 
 
 class RegistryQueries:
-    """Answer read requests from the in-memory state."""
+    """Serve read requests from the in-memory state."""
 
     def __init__(self, state: RegistryState, parser: SchemaParser, default_level: str) -> None:
         self.state = state

@@ -15,7 +15,7 @@ ROLES = ("read-only", "read-write")
 
 
 class RegistrySettings(BaseSettings):
-    """How one registry instance listens, where it stores and whom it serves."""
+    """Settings of one registry instance: listener, Kafka topics, limits and users."""
 
     model_config = SettingsConfigDict(env_prefix="KEYBUS_REGISTRY_", extra="forbid")
 

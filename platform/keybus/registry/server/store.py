@@ -244,8 +244,8 @@ def _high_watermark(consumer: Consumer, topic: str, timeout_s: float = 30.0) -> 
         try:
             return int(consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10.0)[1])
         except KafkaException as exc:
-            # A topic created a moment ago answers NOT_LEADER_FOR_PARTITION, which the
-            # client does not flag as retriable, until its leader is elected.
+            # A topic created a moment ago returns NOT_LEADER_FOR_PARTITION until its
+            # leader is elected, and the client does not flag that error as retriable.
             if time.monotonic() > deadline:
                 raise
             logger.debug("Waiting for partition leader topic=%s error=%s", topic, exc)
