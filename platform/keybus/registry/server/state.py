@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from keybus.registry.server.records import (
@@ -52,8 +51,8 @@ ContentKey = tuple[str, str, tuple[SchemaReference, ...]]
 class RegistryState:
     """Subjects, versions, schema ids, compatibility levels and modes.
 
-    Only `apply` changes the state, so every instance that reads the same topic holds
-    the same state. `generation` grows with every applied change, for caches to check.
+    Only `apply` changes the state, so every instance that reads the same topic has the
+    same state. `generation` grows with every applied change, for caches to check.
     """
 
     def __init__(self) -> None:
@@ -175,8 +174,3 @@ def _set_or_clear(table: dict[Subject, str], subject: Subject | None, value: str
         table.pop(subject, None)
     else:
         table[subject] = value
-
-
-def live_subjects(rows: Iterable[StoredVersion]) -> bool:
-    """Return True when any of the versions is not soft deleted."""
-    return any(not row.deleted for row in rows)
