@@ -1,4 +1,4 @@
-"""Bad input on real Kafka and the keybus registry: each gets a typed error, nothing else is lost."""
+"""Bad input on real Kafka and the keybus registry: a typed error each, nothing else lost."""
 
 from __future__ import annotations
 
@@ -78,11 +78,12 @@ def test_plain_value_out_of_int_range_rejected(
         "battery_percent": 2**31
     }
 
-    with Producer(kafka.bootstrap_servers, schema_registry, auto_register=True) as producer:
-        with pytest.raises(SerializationError) as caught:
-            producer.publish_dict(
-                value, schema=DoorUnlocked.avro_schema(), topic=name, key="l", event_id="e-1"
-            )
+    producer = Producer(kafka.bootstrap_servers, schema_registry, auto_register=True)
+
+    with producer, pytest.raises(SerializationError) as caught:
+        producer.publish_dict(
+            value, schema=DoorUnlocked.avro_schema(), topic=name, key="l", event_id="e-1"
+        )
 
     assert caught.value.field is not None
     assert caught.value.field.endswith("battery_percent")
@@ -95,11 +96,13 @@ def test_record_over_producer_limit_names_setting(
     name = topic()
     config = {"message.max.bytes": 2000}
 
-    with Producer(
-        kafka.bootstrap_servers, schema_registry, auto_register=True, config=config
-    ) as producer:
-        with pytest.raises(MessageTooLargeError) as caught:
-            producer.publish(_oversized(), topic=name)
+    with (
+        Producer(
+            kafka.bootstrap_servers, schema_registry, auto_register=True, config=config
+        ) as producer,
+        pytest.raises(MessageTooLargeError) as caught,
+    ):
+        producer.publish(_oversized(), topic=name)
 
     assert caught.value.size_bytes > 5000
     assert "message.max.bytes (2000 bytes)" in str(caught.value)
@@ -113,9 +116,10 @@ def test_record_over_topic_limit_fails_alone(
     big = _oversized()
     batch = [_locked(1), big, _locked(2)]
 
-    with Producer(kafka.bootstrap_servers, schema_registry, auto_register=True) as producer:
-        with pytest.raises(PublishBatchError) as caught:
-            producer.publish_batch(batch, topic=name)
+    producer = Producer(kafka.bootstrap_servers, schema_registry, auto_register=True)
+
+    with producer, pytest.raises(PublishBatchError) as caught:
+        producer.publish_batch(batch, topic=name)
     received = collect(
         kafka.bootstrap_servers, schema_registry, name, [DoorLocked, DeviceStatusChanged], 2
     )

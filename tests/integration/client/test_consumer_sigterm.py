@@ -48,6 +48,7 @@ EVENTS = 300
 
 def _start(
     script: Path,
+    *,
     kafka: KafkaEndpoint,
     registry: str,
     topic: str,
@@ -87,7 +88,15 @@ def test_sigterm_mid_stream_loses_nothing(
     with Producer(kafka.bootstrap_servers, schema_registry, auto_register=True) as producer:
         producer.publish_batch(events, topic=name)
 
-    first = _start(script, kafka, schema_registry, name, group, output, idle_s=60)
+    first = _start(
+        script,
+        kafka=kafka,
+        registry=schema_registry,
+        topic=name,
+        group=group,
+        output=output,
+        idle_s=60,
+    )
     deadline = time.monotonic() + 60
     while len(_lines(output)) < 50 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -96,7 +105,15 @@ def test_sigterm_mid_stream_loses_nothing(
     handled_first = len(_lines(output))
     committed_first = _committed(kafka, name, group)
 
-    second = _start(script, kafka, schema_registry, name, group, output, idle_s=5)
+    second = _start(
+        script,
+        kafka=kafka,
+        registry=schema_registry,
+        topic=name,
+        group=group,
+        output=output,
+        idle_s=5,
+    )
     second_exit = second.wait(timeout=120)
     handled = _lines(output)
 

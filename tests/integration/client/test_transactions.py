@@ -76,8 +76,10 @@ def test_committed_transaction_visible_together(
 
 
 def test_nested_transaction_rejected(kafka: KafkaEndpoint, schema_registry: str) -> None:
-    with _producer(kafka, schema_registry) as producer, producer.transaction():
-        with pytest.raises(TransactionError) as caught, producer.transaction():
+    producer = _producer(kafka, schema_registry)
+
+    with producer, producer.transaction(), pytest.raises(TransactionError) as caught:  # noqa: SIM117
+        with producer.transaction():
             pass
 
     assert "already open" in str(caught.value)

@@ -193,8 +193,9 @@ class TestEnvelope:
         assert DeliveryScheduled.topic() == "deliveries"
 
     def test_registry_of_event_types_complete(self) -> None:
-        assert len(EVENT_TYPES) == 8
         assert EVENT_TYPES["com.example.access.DoorUnlocked"] is DoorUnlocked
+        assert EVENT_TYPES["com.example.delivery.DeliveryScheduled"] is DeliveryScheduled
+        assert all(name == cls.__avro_name__ for name, cls in EVENT_TYPES.items())
 
 
 class TestAvroRoundTrip:
