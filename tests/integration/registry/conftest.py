@@ -1,4 +1,7 @@
-"""Fixtures for registry tests: the shared registry, private instances and unique names."""
+"""Fixtures for registry tests: an HTTP client of the session registry and unique names.
+
+The `schema_registry` and `registry_factory` fixtures come from the keybus pytest plugin.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +11,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from keybus.testing.registry import registry_factory, schema_registry
-
-__all__ = ["http", "registry_factory", "schema_registry", "unique"]
+__all__ = ["http", "unique"]
 
 
 @pytest.fixture
