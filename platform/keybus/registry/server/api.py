@@ -68,15 +68,20 @@ async def root() -> dict[str, Any]:
 
 
 @router.get("/health")
-async def health(request: Request) -> dict[str, Any]:
-    """Report that the instance serves, whether it is the primary, and where that is."""
+async def health(request: Request) -> Response:
+    """Report whether the instance serves, whether it is the primary, and where that is.
+
+    The status is 503 once the store reader has stopped, because reads would go stale.
+    """
     registry = registry_of(request)
     primary = registry.store.primary
-    return {
-        "status": "UP",
+    alive = registry.store.reader_alive
+    body = {
+        "status": "UP" if alive else "DOWN",
         "is_primary": registry.role.is_primary,
         "primary_url": primary.url if primary else None,
     }
+    return RegistryResponse(body, status_code=200 if alive else 503)
 
 
 @router.get("/contexts")

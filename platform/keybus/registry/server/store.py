@@ -115,6 +115,11 @@ class KafkaStore:
             except TimeoutError:
                 continue
 
+    @property
+    def reader_alive(self) -> bool:
+        """Whether the background reader still applies new records."""
+        return self._reader is not None and self._reader.is_alive()
+
     def applied_offset(self, topic: str) -> int:
         """Return the offset after the last applied record of a topic."""
         return self._applied[topic]
