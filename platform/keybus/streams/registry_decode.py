@@ -10,7 +10,7 @@ from uuid import UUID
 from keybus.registry.client import RegistryClient
 from keybus.serde import AvroDeserializer
 
-__all__ = ["RegistryDecoder"]
+__all__ = ["RegistryDecoder", "plain_event"]
 
 
 class RegistryDecoder:
@@ -26,10 +26,10 @@ class RegistryDecoder:
 
     def __call__(self, value: bytes) -> Any:
         """Return the decoded event of one record value."""
-        return _plain(self.deserializer.decode(value).value)
+        return plain_event(self.deserializer.decode(value).value)
 
 
-def _plain(value: Any) -> Any:
+def plain_event(value: Any) -> Any:
     """Turn a decoded Avro value into JSON-like data that event patterns can match.
 
     fastavro's `(record name, fields)` union tuples become the fields; timestamps and
@@ -37,7 +37,7 @@ def _plain(value: Any) -> Any:
     UUIDs become strings.
     """
     if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str):
-        return _plain(value[1])
+        return plain_event(value[1])
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -45,7 +45,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, UUID):
         return str(value)
     if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
+        return {key: plain_event(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_plain(item) for item in value]
+        return [plain_event(item) for item in value]
     return value

@@ -6,8 +6,9 @@ keybus gets these fixtures without any conftest:
 - `kafka` (session): a `KafkaEndpoint`; KEYBUS_BOOTSTRAP_SERVERS if set, else a
   testcontainers Kafka when a Docker engine answers, else a local Kafka process on
   free ports. KEYBUS_TEST_BACKEND=env|container|local forces one.
-- `topic` (function): a factory `topic(partitions=1, config=None, prefix=None) -> str`
-  that creates a uniquely named topic and deletes it after the test.
+- `topic` (function): a factory `topic(partitions=1, config=None, prefix=None, name=None)
+  -> str` that creates a uniquely named topic (or exactly `name`, for names derived
+  from another topic) and deletes it after the test.
 - `schema_registry` (session): the URL of a `keybus registry serve` process running
   against the session's Kafka; `registry_factory` starts more instances.
 """
@@ -61,8 +62,9 @@ def topic(request: pytest.FixtureRequest, kafka_admin: AdminClient) -> Iterator[
         partitions: int = 1,
         config: Mapping[str, str] | None = None,
         prefix: str | None = None,
+        name: str | None = None,
     ) -> str:
-        name = f"{prefix or test_name}-{uuid.uuid4().hex[:8]}"
+        name = name or f"{prefix or test_name}-{uuid.uuid4().hex[:8]}"
         new_topic = NewTopic(name, partitions, 1, config=dict(config or {}))
         futures = kafka_admin.create_topics([new_topic], request_timeout=_ADMIN_TIMEOUT_S)
         futures[name].result()
