@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
-from uuid import UUID
 
 from keybus.registry.client import RegistryClient
 from keybus.serde import AvroDeserializer
@@ -30,20 +27,13 @@ class RegistryDecoder:
 
 
 def plain_event(value: Any) -> Any:
-    """Turn a decoded Avro value into JSON-like data that event patterns can match.
+    """Unwrap fastavro's `(record name, fields)` union tuples into the fields themselves.
 
-    fastavro's `(record name, fields)` union tuples become the fields; timestamps and
-    dates become ISO-8601 strings, decimals become floats (for `numeric` patterns) and
-    UUIDs become strings.
+    Logical types stay as decoded (datetime, Decimal, UUID); `routing_document` turns them
+    into the JSON values patterns test.
     """
     if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str):
         return plain_event(value[1])
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, UUID):
-        return str(value)
     if isinstance(value, dict):
         return {key: plain_event(item) for key, item in value.items()}
     if isinstance(value, list):
