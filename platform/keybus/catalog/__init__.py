@@ -8,11 +8,16 @@ from keybus.catalog.com.example.access import (
     DeviceStatusChanged,
     DoorLocked,
     DoorUnlocked,
+    EnrichedLockEvent,
+    GrantUsed,
 )
 from keybus.catalog.com.example.delivery import (
     DeliveryCancelled,
     DeliveryCompleted,
     DeliveryScheduled,
+)
+from keybus.catalog.com.example.reference import (
+    LockDirectoryEntry,
 )
 from keybus.events import Event
 
@@ -26,6 +31,9 @@ __all__ = [
     "DeviceStatusChanged",
     "DoorLocked",
     "DoorUnlocked",
+    "EnrichedLockEvent",
+    "GrantUsed",
+    "LockDirectoryEntry",
 ]
 
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -37,5 +45,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
     DeviceStatusChanged.__avro_name__: DeviceStatusChanged,
     DoorLocked.__avro_name__: DoorLocked,
     DoorUnlocked.__avro_name__: DoorUnlocked,
+    EnrichedLockEvent.__avro_name__: EnrichedLockEvent,
+    GrantUsed.__avro_name__: GrantUsed,
+    LockDirectoryEntry.__avro_name__: LockDirectoryEntry,
 }
 """Every generated event model by its Avro full name."""

@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, Field
 
 from keybus.catalog.com.example.common import Sha256, TimeWindow
 from keybus.events import (
+    AvroBytes,
     AvroFloat,
     AvroInt,
     AvroLong,
@@ -32,8 +33,11 @@ __all__ = [
     "DeviceStatusChanged",
     "DoorLocked",
     "DoorUnlocked",
+    "EnrichedLockEvent",
+    "GrantUsed",
     "GuestGrantee",
     "LockTrigger",
+    "ReferenceStatus",
     "RevocationReason",
 ]
 
@@ -117,6 +121,15 @@ class LockTrigger(StrEnum):
     MANUAL = "MANUAL"
     REMOTE = "REMOTE"
     KEY = "KEY"
+
+
+class ReferenceStatus(StrEnum):
+    """FOUND: site and owner come from the lock directory. MISSING: no entry arrived
+    within the enricher's wait budget.
+    """
+
+    FOUND = "FOUND"
+    MISSING = "MISSING"
 
 
 class RevocationReason(StrEnum):
@@ -401,6 +414,124 @@ class DoorUnlocked(Event):
                 "method": method,
                 "battery_percent": datum["battery_percent"],
                 "courier_id": datum["courier_id"],
+            }
+        )
+
+
+class EnrichedLockEvent(Event):
+    """A lock event joined with the lock's directory entry by the enricher. The
+    original record travels unchanged in `original`, in the Confluent wire format.
+    """
+
+    __avro_name__: ClassVar[str] = "com.example.access.EnrichedLockEvent"
+    __avro_schema__: ClassVar[dict[str, Any]] = packaged_schema(
+        "keybus.catalog", "com.example.access.EnrichedLockEvent"
+    )
+    __topic__: ClassVar[str] = "lock-devices.enriched"
+    __aggregate_id_field__: ClassVar[str] = "lock_id"
+
+    event_id: UUID = Field(default_factory=uuid4)
+    """The event_id of the original event."""
+    occurred_at: AwareDatetime = Field(default_factory=utc_now)
+    """When the original event happened, in UTC milliseconds since the Unix epoch."""
+    lock_id: AvroString
+    """The lock; also the record key."""
+    event_type_: AvroString = Field(alias="event_type")
+    """Avro full name of the original event."""
+    site_id: AvroString | None = None
+    """Site of the lock; null when the reference was missing."""
+    owner_id: AvroString | None = None
+    """Owner of the lock; null when the reference was missing."""
+    reference: ReferenceStatus
+    """Whether the join found the lock's directory entry."""
+    attempts: AvroInt
+    """How many times the enricher looked the lock up, from 1."""
+    original: AvroBytes
+    """The original record value, unchanged."""
+
+    def to_avro(self) -> dict[str, Any]:
+        """Return the record as the values fastavro writes."""
+        return {
+            "event_id": self.event_id,
+            "occurred_at": self.occurred_at,
+            "lock_id": self.lock_id,
+            "event_type": self.event_type_,
+            "site_id": self.site_id,
+            "owner_id": self.owner_id,
+            "reference": self.reference,
+            "attempts": self.attempts,
+            "original": self.original,
+        }
+
+    @classmethod
+    def from_avro(cls, datum: Mapping[str, Any]) -> Self:
+        """Build the record from values fastavro read; they are valid by construction."""
+        reference = datum["reference"]
+        reference = ReferenceStatus(reference)
+        return cls.from_trusted(
+            {
+                "event_id": datum["event_id"],
+                "occurred_at": datum["occurred_at"],
+                "lock_id": datum["lock_id"],
+                "event_type_": datum["event_type"],
+                "site_id": datum["site_id"],
+                "owner_id": datum["owner_id"],
+                "reference": reference,
+                "attempts": datum["attempts"],
+                "original": datum["original"],
+            }
+        )
+
+
+class GrantUsed(Event):
+    """The holder of an access grant was allowed to open the grant's lock with it."""
+
+    __avro_name__: ClassVar[str] = "com.example.access.GrantUsed"
+    __avro_schema__: ClassVar[dict[str, Any]] = packaged_schema(
+        "keybus.catalog", "com.example.access.GrantUsed"
+    )
+    __topic__: ClassVar[str] = "access-grants"
+    __aggregate_id_field__: ClassVar[str] = "grant_id"
+
+    event_id: UUID = Field(default_factory=uuid4)
+    """Unique id of this event, a UUID; consumers use it to drop duplicates."""
+    occurred_at: AwareDatetime = Field(default_factory=utc_now)
+    """When the fact happened, in UTC milliseconds since the Unix epoch."""
+    grant_id: AvroString
+    """Id of the aggregate this event belongs to; the record key."""
+    lock_id: AvroString
+    holder_id: AvroString
+    """The courier_id or guest_id of the grantee who opened the lock."""
+    method: AccessMethod
+    entry: AvroInt
+    """Which use of the grant this is, from 1 up to the grant's max_entries."""
+
+    def to_avro(self) -> dict[str, Any]:
+        """Return the record as the values fastavro writes."""
+        return {
+            "event_id": self.event_id,
+            "occurred_at": self.occurred_at,
+            "grant_id": self.grant_id,
+            "lock_id": self.lock_id,
+            "holder_id": self.holder_id,
+            "method": self.method,
+            "entry": self.entry,
+        }
+
+    @classmethod
+    def from_avro(cls, datum: Mapping[str, Any]) -> Self:
+        """Build the record from values fastavro read; they are valid by construction."""
+        method = datum["method"]
+        method = AccessMethod(method)
+        return cls.from_trusted(
+            {
+                "event_id": datum["event_id"],
+                "occurred_at": datum["occurred_at"],
+                "grant_id": datum["grant_id"],
+                "lock_id": datum["lock_id"],
+                "holder_id": datum["holder_id"],
+                "method": method,
+                "entry": datum["entry"],
             }
         )
 

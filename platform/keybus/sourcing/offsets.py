@@ -1,0 +1,44 @@
+"""Offset look-ups that wait out the short leader elections of newly created topics."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+
+__all__ = ["watermarks"]
+
+logger = logging.getLogger(__name__)
+
+_RETRY_DELAY_S = 0.2
+_LEADER_MOVING = {
+    KafkaError.NOT_LEADER_FOR_PARTITION,
+    KafkaError.LEADER_NOT_AVAILABLE,
+    KafkaError.UNKNOWN_TOPIC_OR_PART,
+}
+
+
+def watermarks(
+    consumer: Consumer, topic: str, partition: int, timeout_s: float = 15.0
+) -> tuple[int, int]:
+    """Return the low and high watermark offsets of one partition.
+
+    A partition of a topic created a moment ago has no leader for a short while; retriable
+    errors are retried until `timeout_s` passes.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            low, high = consumer.get_watermark_offsets(
+                TopicPartition(topic, partition), timeout=max(1.0, deadline - time.monotonic())
+            )
+        except KafkaException as exc:
+            error: KafkaError = exc.args[0]
+            transient = error.retriable() or error.code() in _LEADER_MOVING
+            if not transient or time.monotonic() > deadline:
+                raise
+            logger.debug("watermarks retry topic=%s partition=%s error=%s", topic, partition, exc)
+            time.sleep(_RETRY_DELAY_S)
+        else:
+            return int(low), int(high)
