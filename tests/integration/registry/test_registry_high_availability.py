@@ -7,11 +7,14 @@ session's Kafka; the primary is killed with SIGKILL, as a crash would.
 from __future__ import annotations
 
 import json
+import signal
 import time
 from collections.abc import Callable
 
 import httpx
+from confluent_kafka import Producer
 
+from keybus.testing.backends import KafkaEndpoint
 from keybus.testing.registry import RegistryFactory, RegistryProcess
 
 FAILOVER_LIMIT_S = 15.0
@@ -116,3 +119,71 @@ class TestReplicaForwarding:
         assert read_back.json()["id"] == registered.json()["id"]
         assert on_primary.json() == {"compatibilityLevel": "NONE"}
         assert httpx.get(f"{replica.url}/health").json()["is_primary"] is False
+
+
+class TestFencing:
+    """A primary whose writer was fenced writes nothing more until it takes over again."""
+
+    def test_fenced_primary_writes_nothing(
+        self,
+        registry_factory: RegistryFactory,
+        kafka: KafkaEndpoint,
+        unique: Callable[[str], str],
+    ) -> None:
+        topic = unique("_schemas-fenced")
+        primary = registry_factory(schemas_topic=topic)
+        first = _register([primary.url], unique("first"), _schema(1))
+        fencer = Producer(
+            {
+                "bootstrap.servers": kafka.bootstrap_servers,
+                "transactional.id": f"keybus-registry-{topic}",
+            }
+        )
+        fencer.init_transactions(30)
+        subject = unique("fenced")
+
+        fenced = httpx.post(
+            f"{primary.url}/subjects/{subject}/versions", json={"schema": _schema(2)}, timeout=30.0
+        )
+        missing = httpx.get(f"{primary.url}/subjects/{subject}/versions")
+        primary.wait_ready(primary=True, timeout_s=30.0)
+        retried = _register([primary.url], subject, _schema(2))
+
+        assert fenced.status_code == 500, fenced.text
+        assert fenced.json()["error_code"] == 50003
+        assert "fenced" in fenced.json()["message"]
+        assert missing.status_code == 404
+        assert retried is not None
+        assert retried != first
+
+    def test_paused_primary_is_fenced(
+        self, registry_factory: RegistryFactory, unique: Callable[[str], str]
+    ) -> None:
+        topic = unique("_schemas-fence")
+        old = registry_factory(schemas_topic=topic)
+        new = registry_factory(schemas_topic=topic, primary=False)
+        first = _register([old.url], unique("first"), _schema(1))
+
+        old.process.send_signal(signal.SIGSTOP)
+        try:
+            new.wait_ready(primary=True, timeout_s=FAILOVER_LIMIT_S)
+            during = _register([new.url], unique("during"), _schema(2))
+        finally:
+            old.process.send_signal(signal.SIGCONT)
+        resumed = httpx.post(
+            f"{old.url}/subjects/{unique('resumed')}/versions",
+            json={"schema": _schema(3)},
+            timeout=30.0,
+        )
+        after = _register([old.url], unique("after"), _schema(4))
+
+        ids = [first, during, after]
+        if resumed.status_code == 200:
+            ids.append(resumed.json()["id"])
+        else:
+            assert resumed.status_code == 500, resumed.text
+            assert resumed.json()["error_code"] in (50003, 50004)
+        assert None not in ids
+        assert len(set(ids)) == len(ids), ids
+        assert httpx.get(f"{old.url}/health").json()["is_primary"] is False
+        assert httpx.get(f"{new.url}/health").json()["is_primary"] is True

@@ -6,7 +6,8 @@ import asyncio
 import logging
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
@@ -21,6 +22,7 @@ logger = logging.getLogger(__name__)
 # noticed after at most this long, which keeps failover well under 15 s.
 _SESSION_TIMEOUT_MS = 6000
 _HEARTBEAT_INTERVAL_MS = 1000
+_RETRY_TAKE_OVER_S = 5.0
 
 
 class PrimaryElection:
@@ -110,7 +112,8 @@ class PrimaryRole:
         self._term = 0
         self._ready = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
-        store.on_fenced = lambda: self._step_down("fenced by a newer primary")
+        self._tasks: set[asyncio.Task[None]] = set()
+        store.on_fenced = self._fenced
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         """Take election results on this event loop."""
@@ -139,7 +142,7 @@ class PrimaryRole:
         self._term += 1
         self._elected = owned
         if owned:
-            asyncio.get_running_loop().create_task(self._take_over(self._term))
+            self._spawn(self._take_over(self._term))
         else:
             self._step_down("partition 0 of the coordination topic was revoked")
 
@@ -156,8 +159,13 @@ class PrimaryRole:
                 PrimaryAnnouncement(self._url, self.instance_id), timeout_s=10.0
             )
         except Exception:
-            logger.exception("Taking over as primary failed instance_id=%s", self.instance_id)
+            logger.exception(
+                "Taking over as primary failed instance_id=%s; retrying in %s s",
+                self.instance_id,
+                _RETRY_TAKE_OVER_S,
+            )
             await self._store.close_writer()
+            self._spawn(self._take_over_later(term, _RETRY_TAKE_OVER_S))
             return
         if term != self._term:
             await self._store.close_writer()
@@ -165,6 +173,26 @@ class PrimaryRole:
         self.is_primary = True
         self._ready.set()
         logger.info("Serving as primary instance_id=%s url=%s", self.instance_id, self._url)
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        # The loop keeps only weak references to tasks, so they are kept here until done.
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _fenced(self) -> None:
+        self._step_down("fenced by a newer writer")
+        # A newer primary also owns partition 0 in its view, so this instance loses the
+        # partition within one session timeout. If it still owns it after twice that, the
+        # fencing writer was no registry instance, and this one takes over again.
+        delay_s = 2 * _SESSION_TIMEOUT_MS / 1000
+        self._spawn(self._take_over_later(self._term, delay_s))
+
+    async def _take_over_later(self, term: int, delay_s: float) -> None:
+        await asyncio.sleep(delay_s)
+        if self._elected and term == self._term and not self.is_primary:
+            logger.warning("Still elected; taking over again instance_id=%s", self.instance_id)
+            await self._take_over(term)
 
     def _step_down(self, reason: str) -> None:
         was_primary = self.is_primary
@@ -174,4 +202,4 @@ class PrimaryRole:
             logger.warning(
                 "Stepped down as primary instance_id=%s reason=%s", self.instance_id, reason
             )
-            asyncio.get_running_loop().create_task(self._store.close_writer())
+            self._spawn(self._store.close_writer())
