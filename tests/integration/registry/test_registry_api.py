@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -163,3 +164,26 @@ def test_unknown_path_and_method(http: httpx.Client) -> None:
     assert missing.json()["error_code"] == 404
     assert wrong_method.status_code == 405
     assert wrong_method.json()["error_code"] == 405
+
+
+def test_concurrent_registrations(schema_registry: str, unique: Callable[[str], str]) -> None:
+    shared = unique("concurrent-same")
+    texts = [
+        json.dumps({"type": "record", "name": f"R{index}", "fields": []}) for index in range(10)
+    ]
+
+    def register(index: int) -> tuple[int, int]:
+        with httpx.Client(base_url=schema_registry, timeout=30.0) as client:
+            same = client.post(f"/subjects/{shared}/versions", json={"schema": '"double"'})
+            own = client.post(
+                f"/subjects/{unique('concurrent')}-{index}/versions", json={"schema": texts[index]}
+            )
+        return int(same.json()["id"]), int(own.json()["id"])
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        results = list(pool.map(register, range(10)))
+
+    assert len({same for same, _ in results}) == 1
+    assert len({own for _, own in results}) == 10
+    versions = httpx.get(f"{schema_registry}/subjects/{shared}/versions").json()
+    assert versions == [1]
