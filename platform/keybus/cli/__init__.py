@@ -8,6 +8,7 @@ import os
 import typer
 
 from keybus.cli import demo, deploy, dev, dlq, registry, rules, run, schemas, topics
+from keybus.cli.importer import import_log
 
 __all__ = ["app", "main"]
 
@@ -26,6 +27,7 @@ app.add_typer(schemas.app, name="schemas")
 app.add_typer(run.app, name="run")
 app.add_typer(deploy.app, name="deploy")
 app.add_typer(dlq.app, name="dlq")
+app.command(name="import")(import_log)
 
 
 def main() -> None:

@@ -1,0 +1,252 @@
+"""`keybus import`: publish a recorded event log (CSV or XES) to a topic exactly once."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from keybus.cli.console import console, fail
+from keybus.errors import KeybusError
+from keybus.importer import (
+    ImportOptions,
+    ImportPlan,
+    ImportResult,
+    LogMapping,
+    load_mapping,
+    mapping_from_dict,
+    open_log,
+    plan_import,
+    run_import,
+)
+from keybus.importer.schema import load_schema
+
+__all__ = ["import_log"]
+
+logger = logging.getLogger(__name__)
+
+_REJECTS_SHOWN = 10
+
+Strings = list[str] | None
+
+
+def import_log(  # noqa: PLR0917 - Typer takes one parameter per option
+    file: Annotated[Path, typer.Argument(help="Event log: .csv, .xes, or either gzip-compressed.")],
+    topic: Annotated[str, typer.Option(help="Topic to publish to; created when missing.")],
+    bootstrap_servers: Annotated[
+        str,
+        typer.Option("--bootstrap-servers", "-b", envvar="KEYBUS_BOOTSTRAP_SERVERS", help="Kafka."),
+    ] = "127.0.0.1:9092",
+    registry: Annotated[
+        str, typer.Option(envvar="KEYBUS_REGISTRY_URL", help="Schema registry base URL.")
+    ] = "http://127.0.0.1:8081",
+    mapping_file: Annotated[
+        Path | None, typer.Option("--mapping", help="YAML mapping file; flags override it.")
+    ] = None,
+    case: Annotated[str | None, typer.Option(help="Case id column [case:concept:name].")] = None,
+    activity: Annotated[str | None, typer.Option(help="Activity column [concept:name].")] = None,
+    timestamp: Annotated[
+        str | None, typer.Option(help="Timestamp column [time:timestamp].")
+    ] = None,
+    resource: Annotated[str | None, typer.Option(help="Resource column [org:resource].")] = None,
+    lifecycle: Annotated[
+        str | None, typer.Option(help="Lifecycle column [lifecycle:transition].")
+    ] = None,
+    event_id_column: Annotated[
+        str | None, typer.Option(help="Column with unique event ids; default: file and row.")
+    ] = None,
+    exclude: Annotated[Strings, typer.Option(help="Column to leave out; repeatable.")] = None,
+    missing_value: Annotated[
+        Strings,
+        typer.Option(
+            help="Value read as missing in every column; repeatable. "
+            "Replaces the defaults '' and EMPTY."
+        ),
+    ] = None,
+    column_missing: Annotated[
+        Strings, typer.Option(help="COLUMN=VALUE read as missing in one column; repeatable.")
+    ] = None,
+    string_column: Annotated[
+        Strings, typer.Option(help="Column kept as text whatever it holds; repeatable.")
+    ] = None,
+    default_offset: Annotated[
+        str | None, typer.Option(help="UTC offset for times written without one [+00:00].")
+    ] = None,
+    drop_exact_duplicates: Annotated[
+        bool, typer.Option(help="Reject a row equal to the previous row of its case.")
+    ] = False,
+    record_name: Annotated[
+        str | None, typer.Option(help="Avro full name of the event record.")
+    ] = None,
+    log_format: Annotated[
+        str | None, typer.Option("--format", help="csv or xes; default: from the name.")
+    ] = None,
+    schema: Annotated[
+        Path | None, typer.Option(help="Reviewed schema (from --schema-out) to use.")
+    ] = None,
+    schema_out: Annotated[
+        Path | None, typer.Option(help="Write the inferred schema to this file.")
+    ] = None,
+    infer_rows: Annotated[
+        int | None, typer.Option(help="Infer types from the first N rows only [all].")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option(help="Infer and check the schema, then stop without publishing.")
+    ] = False,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(help="JSON Lines file for rejected rows [<file name>.rejects.jsonl]."),
+    ] = None,
+    batch_rows: Annotated[int, typer.Option(help="Rows per transaction.")] = 5_000,
+    partitions: Annotated[int, typer.Option(help="Partitions when creating the topic.")] = 3,
+    replication_factor: Annotated[int, typer.Option(help="Replication of created topics.")] = 1,
+    progress_topic: Annotated[
+        str | None, typer.Option(help="Progress topic [<topic>.import-progress].")
+    ] = None,
+    subject_strategy: Annotated[
+        str, typer.Option(help="Subject naming: topic_record, topic or record.")
+    ] = "topic_record",
+) -> None:
+    """Import an event log: infer and register its schema, then publish every row once.
+
+    Run it again after a crash to resume; a finished import publishes nothing more.
+    """
+    overrides: dict[str, Any] = {
+        "case": case,
+        "activity": activity,
+        "timestamp": timestamp,
+        "resource": resource,
+        "lifecycle": lifecycle,
+        "event_id": event_id_column,
+        "exclude": exclude or None,
+        "missing_values": missing_value or None,
+        "column_missing_values": _column_values(column_missing),
+        "string_columns": string_column or None,
+        "default_offset": default_offset,
+        "drop_exact_duplicates": drop_exact_duplicates or None,
+        "record_name": record_name,
+    }
+    try:
+        mapping = _mapping(mapping_file, overrides)
+        log = open_log(file, _format(log_format))
+        plan = plan_import(
+            log,
+            mapping,
+            schema=None if schema is None else load_schema(schema),
+            infer_rows=infer_rows,
+        )
+        _write_schema(plan, schema_out)
+        if dry_run:
+            _print_columns(plan)
+            return
+        options = ImportOptions(
+            topic=topic,
+            bootstrap_servers=bootstrap_servers,
+            registry_url=registry,
+            batch_rows=batch_rows,
+            partitions=partitions,
+            replication_factor=replication_factor,
+            progress_topic=progress_topic,
+            rejects_path=rejects or Path(f"{log.name}.rejects.jsonl"),
+            subject_strategy=subject_strategy,
+        )
+        with _progress_bar() as bar:
+            task = bar.add_task(f"import {escape(log.name)}", total=plan.scan.rows)
+            result = run_import(
+                log, mapping, plan, options, lambda row: bar.update(task, completed=row)
+            )
+    except KeybusError as exc:
+        fail(exc)
+    _print_result(result, options.rejects_path)
+
+
+def _mapping(path: Path | None, overrides: dict[str, Any]) -> LogMapping:
+    if path is not None:
+        return load_mapping(path, **overrides)
+    return mapping_from_dict({k: v for k, v in overrides.items() if v is not None})
+
+
+def _column_values(pairs: Strings) -> dict[str, list[str]] | None:
+    if not pairs:
+        return None
+    values: dict[str, list[str]] = {}
+    for pair in pairs:
+        column, separator, value = pair.partition("=")
+        if not separator:
+            raise typer.BadParameter(
+                f"--column-missing {pair!r} has no '='; write COLUMN=VALUE, e.g. dismissal=NIL."
+            )
+        values.setdefault(column, []).append(value)
+    return values
+
+
+def _format(text: str | None) -> Literal["csv", "xes"] | None:
+    if text is None or text in ("csv", "xes"):
+        return text  # type: ignore[return-value]
+    raise typer.BadParameter(f"--format {text!r} is not supported; use csv or xes.")
+
+
+def _progress_bar() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def _write_schema(plan: ImportPlan, path: Path | None) -> None:
+    if path is not None:
+        path.write_text(json.dumps(plan.schema, indent=2) + "\n")
+        console.print(f"schema written to {escape(str(path))}")
+
+
+def _print_columns(plan: ImportPlan) -> None:
+    table = Table("column", "field", "type", "nullable", title="attributes")
+    for attribute in plan.scan.attributes:
+        table.add_row(
+            escape(attribute.column or "(empty name)"),
+            attribute.field,
+            attribute.kind.value,
+            "yes" if attribute.nullable else "no",
+        )
+    console.print(table)
+    console.print(f"rows: {plan.scan.rows}")
+
+
+def _print_result(result: ImportResult, rejects_path: Path | None) -> None:
+    if result.already_finished:
+        console.print(
+            f"{escape(result.topic)}: this file was already imported "
+            f"({result.stats.events} events, {result.stats.rejects} rejects); nothing published."
+        )
+        return
+    stats = result.stats
+    table = Table("", "count", title=f"import into {escape(result.topic)}", show_header=False)
+    table.add_row("rows read", str(stats.rows))
+    table.add_row("events in topic from this file", str(stats.events))
+    table.add_row("published by this run", str(result.published))
+    table.add_row("resumed after row", str(result.resumed_after_row))
+    table.add_row("rejected rows", str(stats.rejects))
+    table.add_row("exact duplicates (kept, duplicate_of_row set)", str(stats.exact_duplicates))
+    table.add_row("equal times next to each other in a case", str(stats.equal_times_in_case))
+    table.add_row("times earlier than the previous in a case", str(stats.earlier_times_in_case))
+    table.add_row("times without offset (default offset used)", str(stats.assumed_offset))
+    table.add_row("date-only times (local midnight)", str(stats.date_only))
+    table.add_row("sub-millisecond digits cut", str(stats.sub_millisecond_cut))
+    for column, count in sorted(stats.placeholders_by_column.items()):
+        table.add_row(f"placeholders read as null in {escape(column)}", str(count))
+    console.print(table)
+    console.print(f"schema id {result.schema_id}, subject {escape(result.subject)}")
+    for reject in result.rejects[:_REJECTS_SHOWN]:
+        console.print(f"  rejected row {reject.row}: {escape(reject.reason)}")
+    if result.rejects:
+        console.print(f"all {len(result.rejects)} rejects: {escape(str(rejects_path))}")

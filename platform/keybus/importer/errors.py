@@ -1,0 +1,39 @@
+"""Errors of `keybus import`: unreadable logs, unusable mappings and conflicting resumes."""
+
+from __future__ import annotations
+
+from keybus.errors import ConfigurationError, KeybusError
+
+__all__ = ["ImportConflictError", "LogFormatError", "MappingError"]
+
+
+class LogFormatError(KeybusError):
+    """An event log file cannot be read as CSV or XES.
+
+    Attributes:
+        path: the file.
+        row: the 1-based event row where reading stopped, when known.
+    """
+
+    def __init__(self, message: str, *, path: str, row: int | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.row = row
+
+
+class MappingError(ConfigurationError):
+    """A mapping names a column the log lacks, or its values cannot be used."""
+
+
+class ImportConflictError(KeybusError):
+    """An unfinished import of the same file was started with other options or schema.
+
+    Attributes:
+        topic: the target topic.
+        file_sha256: the identity of the file.
+    """
+
+    def __init__(self, message: str, *, topic: str, file_sha256: str) -> None:
+        super().__init__(message)
+        self.topic = topic
+        self.file_sha256 = file_sha256

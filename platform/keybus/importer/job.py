@@ -1,0 +1,324 @@
+"""Run an import: plan the schema, then publish rows exactly once in Kafka transactions."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from keybus.importer.errors import ImportConflictError
+from keybus.importer.events import EventBuilder, ImportStats, Reject
+from keybus.importer.mapping import LogMapping
+from keybus.importer.progress import Progress, ensure_topic, progress_topic_name, read_progress
+from keybus.importer.publisher import IMPORT_PRODUCER_CONFIG, ImportProducer, event_record_headers
+from keybus.importer.readers import EventLog, SourceRow
+from keybus.importer.schema import LogScan, build_schema, columns_from_schema, infer_columns
+from keybus.serde import AvroSerializer, ParsedSchema, SerializationError, parse_schema
+from keybus.types import SchemaId, Subject
+
+__all__ = ["ImportOptions", "ImportPlan", "ImportResult", "plan_import", "run_import"]
+
+logger = logging.getLogger(__name__)
+
+_Encoded = tuple[bytes, bytes, dict[str, Any]]
+"""Record key, framed value and the event value it encodes."""
+
+ProgressCallback = Callable[[int], None]
+"""Called with the number of rows handled so far, after each committed transaction."""
+
+_PROGRESS_CONFIG = {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    """The log's columns and the event schema an import validates against."""
+
+    scan: LogScan
+    schema: dict[str, Any]
+    parsed: ParsedSchema
+
+
+def plan_import(
+    log: EventLog,
+    mapping: LogMapping,
+    *,
+    schema: dict[str, Any] | None = None,
+    infer_rows: int | None = None,
+) -> ImportPlan:
+    """Infer the schema from a first read of the log, or take a reviewed `schema`.
+
+    With a reviewed schema only the first row is read, to check the mapping's columns,
+    and the number of rows stays unknown (None) until the import has run.
+    """
+    if schema is None:
+        scan = infer_columns(log.rows(), mapping, infer_rows=infer_rows)
+        schema = build_schema(mapping, scan.attributes)
+    else:
+        first = infer_columns(itertools.islice(log.rows(), 1), mapping)
+        attributes = columns_from_schema(schema, "given with --schema")
+        scan = LogScan(first.columns, None, attributes)
+    return ImportPlan(scan, schema, parse_schema(schema))
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """Where and how an import publishes.
+
+    Attributes:
+        topic: the target topic; created when missing.
+        bootstrap_servers: Kafka's `bootstrap.servers`.
+        registry_url: the schema registry's base URL.
+        batch_rows: rows per transaction.
+        partitions: partitions of the target topic when the import creates it.
+        replication_factor: replication factor of topics the import creates.
+        progress_topic: the compacted progress topic; `<topic>.import-progress` if None.
+        rejects_path: JSON Lines file the rejected rows are written to, or None.
+        subject_strategy: "topic_record" (default), "topic" or "record".
+    """
+
+    topic: str
+    bootstrap_servers: str
+    registry_url: str
+    batch_rows: int = 5_000
+    partitions: int = 3
+    replication_factor: int = 1
+    progress_topic: str | None = None
+    rejects_path: Path | None = None
+    subject_strategy: str = "topic_record"
+
+
+@dataclass
+class ImportResult:
+    """What an import run did."""
+
+    topic: str
+    subject: Subject
+    schema_id: SchemaId
+    rows: int
+    published: int
+    resumed_after_row: int
+    already_finished: bool
+    stats: ImportStats
+    rejects: list[Reject] = field(default_factory=list)
+
+
+def run_import(
+    log: EventLog,
+    mapping: LogMapping,
+    plan: ImportPlan,
+    options: ImportOptions,
+    on_progress: ProgressCallback | None = None,
+) -> ImportResult:
+    """Publish every row of `log` exactly once, resuming after the last committed row.
+
+    Raises:
+        ImportConflictError: an unfinished import of this file used other options.
+        TransactionError: a commit failed; run the import again to resume.
+    """
+    return _ImportRun(log, mapping, plan, options).run(on_progress or (lambda rows: None))
+
+
+class _ImportRun:
+    def __init__(
+        self, log: EventLog, mapping: LogMapping, plan: ImportPlan, options: ImportOptions
+    ) -> None:
+        self.log = log
+        self.mapping = mapping
+        self.plan = plan
+        self.options = options
+        self.progress_topic = options.progress_topic or progress_topic_name(options.topic)
+        self.builder = EventBuilder(mapping, plan.scan.attributes, log.sha256)
+        self.event_type = plan.parsed.name or "keybus.eventlog.LogEvent"
+        self.source = f"urn:keybus:import:sha256:{log.sha256}"
+        self.published = 0
+
+    def run(self, on_progress: ProgressCallback) -> ImportResult:
+        self._ensure_topics()
+        with ImportProducer(
+            self.options.bootstrap_servers,
+            self.options.registry_url,
+            source=self.source,
+            subject_strategy=self.options.subject_strategy,
+            auto_register=True,
+            transactional_id=f"keybus-import.{self.options.topic}.{self.log.sha256[:24]}",
+            config=IMPORT_PRODUCER_CONFIG,
+        ) as producer:
+            serializer = AvroSerializer(
+                self.plan.parsed,
+                producer.registry,
+                subject_strategy=producer.subject_strategy,
+                auto_register=True,
+                validate=False,
+            )
+            header = serializer.header(self.options.topic)
+            result = self._result(serializer, 0, already_finished=False)
+            progress = read_progress(
+                self.options.bootstrap_servers, self.progress_topic, self.log.sha256
+            )
+            self._check_resume(progress)
+            if progress is not None and progress.finished:
+                logger.info("import already finished topic=%s file=%s", result.topic, self.log)
+                result.already_finished = True
+                result.resumed_after_row = progress.last_row
+                result.stats.events, result.stats.rejects = progress.events, progress.rejects
+                return result
+            resume_row = 0 if progress is None else progress.last_row
+            result.rejects = self._publish(producer, serializer, header, resume_row, on_progress)
+        result.resumed_after_row = resume_row
+        result.rows, result.published = self.builder.stats.rows, self.published
+        self._write_rejects(result.rejects)
+        return result
+
+    def _result(
+        self, serializer: AvroSerializer, rows: int, *, already_finished: bool
+    ) -> ImportResult:
+        return ImportResult(
+            topic=self.options.topic,
+            subject=serializer.subject(self.options.topic),
+            schema_id=serializer.schema_id(self.options.topic),
+            rows=rows,
+            published=0,
+            resumed_after_row=0,
+            already_finished=already_finished,
+            stats=self.builder.stats,
+            rejects=[],
+        )
+
+    def _ensure_topics(self) -> None:
+        ensure_topic(
+            self.options.bootstrap_servers,
+            self.options.topic,
+            partitions=self.options.partitions,
+            replication_factor=self.options.replication_factor,
+        )
+        ensure_topic(
+            self.options.bootstrap_servers,
+            self.progress_topic,
+            partitions=1,
+            replication_factor=self.options.replication_factor,
+            config=_PROGRESS_CONFIG,
+        )
+
+    def _check_resume(self, progress: Progress | None) -> None:
+        if progress is None or progress.finished:
+            return
+        mapping_fingerprint = self.mapping.fingerprint()
+        if (
+            progress.mapping_fingerprint == mapping_fingerprint
+            and progress.schema_fingerprint == self.plan.parsed.fingerprint
+        ):
+            logger.info(
+                "import resumes topic=%s after_row=%s", self.options.topic, progress.last_row
+            )
+            return
+        raise ImportConflictError(
+            f"An unfinished import of {self.log.name} (sha256 {self.log.sha256[:12]}…) into "
+            f"{self.options.topic} committed rows 1 to {progress.last_row} with another "
+            "mapping or schema. Run it again with the same options to finish it, or "
+            "import into a new topic.",
+            topic=self.options.topic,
+            file_sha256=self.log.sha256,
+        )
+
+    def _publish(
+        self,
+        producer: ImportProducer,
+        serializer: AvroSerializer,
+        header: bytes,
+        resume_row: int,
+        on_progress: ProgressCallback,
+    ) -> list[Reject]:
+        rejects: list[Reject] = []
+        batch: list[_Encoded] = []
+        batch_start = last_row = resume_row
+        for source in self.log.rows():
+            outcome = self._outcome(serializer, header, source)
+            if isinstance(outcome, Reject):
+                rejects.append(outcome)
+            if source.row <= resume_row:
+                continue
+            if not isinstance(outcome, Reject):
+                batch.append(outcome)
+            last_row = source.row
+            if last_row - batch_start >= self.options.batch_rows:
+                self._commit(producer, batch, last_row, len(rejects), finished=False)
+                on_progress(last_row)
+                batch, batch_start = [], last_row
+        self._commit(producer, batch, last_row, len(rejects), finished=True)
+        on_progress(last_row)
+        return rejects
+
+    def _outcome(
+        self, serializer: AvroSerializer, header: bytes, source: SourceRow
+    ) -> _Encoded | Reject:
+        event = self.builder.build(source)
+        if isinstance(event, Reject):
+            return event
+        try:
+            value = serializer.encode_body(event, header)
+        except SerializationError as exc:
+            self.builder.stats.events -= 1
+            self.builder.stats.rejects += 1
+            return Reject(source.row, event["case_id"], exc.message, source.values)
+        return event["case_id"].encode(), value, event
+
+    def _commit(
+        self,
+        producer: ImportProducer,
+        batch: list[_Encoded],
+        last_row: int,
+        rejects: int,
+        *,
+        finished: bool,
+    ) -> None:
+        progress = Progress(
+            file_sha256=self.log.sha256,
+            file_name=self.log.name,
+            last_row=last_row,
+            events=self.builder.stats.events,
+            rejects=rejects,
+            finished=finished,
+            mapping_fingerprint=self.mapping.fingerprint(),
+            schema_fingerprint=self.plan.parsed.fingerprint,
+        )
+        topic = self.options.topic
+        with producer.transaction():
+            for key, value, event in batch:
+                producer.send_encoded(
+                    topic,
+                    key=key,
+                    value=value,
+                    headers=event_record_headers(event, self.event_type, self.source),
+                    event_id=event["event_id"],
+                    event_type=self.event_type,
+                )
+            producer.send_encoded(
+                self.progress_topic,
+                key=self.log.sha256.encode(),
+                value=progress.to_json(),
+                headers=[("content-type", b"application/json")],
+                event_id=f"progress-{last_row}",
+                event_type="keybus.import.Progress",
+            )
+        self.published += len(batch)
+        logger.debug("import batch committed topic=%s last_row=%s", topic, last_row)
+
+    def _write_rejects(self, rejects: list[Reject]) -> None:
+        path = self.options.rejects_path
+        if path is None:
+            return
+        temporary = path.with_name(path.name + ".tmp")
+        with temporary.open("w", encoding="utf-8") as handle:
+            for reject in rejects:
+                line = {
+                    "row": reject.row,
+                    "case_id": reject.case_id,
+                    "reason": reject.reason,
+                    "values": reject.values,
+                }
+                handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+        temporary.replace(path)

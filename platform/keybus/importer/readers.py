@@ -1,0 +1,194 @@
+"""Stream event rows from CSV and XES logs, plain or gzip, in file order."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import logging
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Literal, cast
+
+from keybus.importer.errors import LogFormatError
+
+__all__ = ["EventLog", "SourceRow", "open_log"]
+
+logger = logging.getLogger(__name__)
+
+LogFormat = Literal["csv", "xes"]
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_XES_VALUE_TAGS = frozenset({"string", "date", "int", "float", "boolean", "id"})
+_CASE_PREFIX = "case:"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRow:
+    """One event as the log recorded it.
+
+    Attributes:
+        row: the 1-based position of the event in file order.
+        values: the event's values by column; a column absent from this event (XES) is
+            not a key, an empty CSV field is the empty string.
+        error: why the row cannot be read as an event, for example a CSV row with too
+            many fields; None for a readable row.
+    """
+
+    row: int
+    values: dict[str, str]
+    error: str | None = None
+
+
+class EventLog:
+    """An event log file: its format, its identity and its rows.
+
+    Args:
+        path: a `.csv` or `.xes` file, optionally gzip-compressed (detected from the
+            content, not the name).
+        log_format: "csv" or "xes"; by default taken from the name without `.gz`.
+    """
+
+    def __init__(self, path: Path | str, log_format: LogFormat | None = None) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise LogFormatError(
+                f"Event log {self.path} does not exist or is not a file. Pass the path of "
+                "a .csv, .xes or .xes.gz file.",
+                path=str(self.path),
+            )
+        self.format: LogFormat = log_format or _format_from_name(self.path)
+        self.compressed = _is_gzip(self.path)
+        self.sha256 = _sha256(self.path)
+
+    @property
+    def name(self) -> str:
+        """Return the file name without folders."""
+        return self.path.name
+
+    def rows(self) -> Iterator[SourceRow]:
+        """Yield every event row in file order."""
+        with self._open_binary() as stream:
+            if self.format == "csv":
+                yield from _csv_rows(stream, str(self.path))
+            else:
+                yield from _xes_rows(stream, str(self.path))
+
+    def _open_binary(self) -> IO[bytes]:
+        if self.compressed:
+            return cast("IO[bytes]", gzip.open(self.path, "rb"))
+        return self.path.open("rb")
+
+
+def open_log(path: Path | str, log_format: LogFormat | None = None) -> EventLog:
+    """Open an event log for reading."""
+    return EventLog(path, log_format)
+
+
+def _format_from_name(path: Path) -> LogFormat:
+    suffixes = [suffix.lower() for suffix in path.suffixes if suffix.lower() != ".gz"]
+    if suffixes and suffixes[-1] == ".csv":
+        return "csv"
+    if suffixes and suffixes[-1] == ".xes":
+        return "xes"
+    raise LogFormatError(
+        f"Cannot tell the format of {path} from its name: expected .csv, .xes, .csv.gz "
+        "or .xes.gz. Rename the file or pass the format (--format csv|xes).",
+        path=str(path),
+    )
+
+
+def _is_gzip(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(2) == _GZIP_MAGIC
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _csv_rows(stream: IO[bytes], path: str) -> Iterator[SourceRow]:
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    reader = csv.reader(text)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    duplicates = sorted({name for name in header if header.count(name) > 1})
+    if duplicates:
+        raise LogFormatError(
+            f"CSV header of {path} repeats column names {duplicates}. Give every column "
+            "a distinct name.",
+            path=path,
+        )
+    width = len(header)
+    try:
+        for row_number, fields in enumerate(reader, start=1):
+            if len(fields) == width:
+                yield SourceRow(row_number, dict(zip(header, fields, strict=True)))
+            else:
+                error = f"row has {len(fields)} fields but the header has {width}"
+                yield SourceRow(row_number, dict(zip(header, fields, strict=False)), error)
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise LogFormatError(
+            f"CSV file {path} cannot be read after line {reader.line_num}: {exc}. Check "
+            "that it is UTF-8 text with comma-separated fields.",
+            path=path,
+        ) from exc
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _attributes(element: ET.Element, prefix: str = "") -> dict[str, str]:
+    """Read the direct typed attributes of a trace or event, skipping nested ones."""
+    values: dict[str, str] = {}
+    for child in element:
+        if _local(child.tag) in _XES_VALUE_TAGS:
+            key = child.get("key")
+            value = child.get("value")
+            if key is not None and value is not None:
+                values[prefix + key] = value
+    return values
+
+
+def _xes_rows(stream: IO[bytes], path: str) -> Iterator[SourceRow]:
+    row_number = 0
+    pending: list[dict[str, str]] = []
+    try:
+        for _, element in ET.iterparse(stream, events=("end",)):
+            tag = element.tag
+            if tag == "event" or tag.endswith("}event"):
+                pending.append(_attributes(element))
+                element.clear()
+            elif tag == "trace" or tag.endswith("}trace"):
+                case_values = _attributes(element, _CASE_PREFIX)
+                for values in pending:
+                    row_number += 1
+                    yield SourceRow(row_number, {**case_values, **values})
+                pending.clear()
+                # The emptied element stays in the log element: about 100 bytes a trace.
+                element.clear()
+    except ET.ParseError as exc:
+        line, column = exc.position
+        raise LogFormatError(
+            f"XES file {path} is not well-formed XML at line {line} column {column} "
+            f"(after event row {row_number}): {exc}. Repair or re-export the file.",
+            path=path,
+            row=row_number,
+        ) from exc
+    except (OSError, EOFError) as exc:
+        raise LogFormatError(
+            f"XES file {path} cannot be read after event row {row_number}: {exc}. The "
+            "gzip stream may be truncated; copy the file again.",
+            path=path,
+            row=row_number,
+        ) from exc
