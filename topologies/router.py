@@ -61,22 +61,27 @@ sources = app.topic(*sorted(watcher.ruleset.sources), key_serializer="raw", valu
 
 @app.agent(sources)
 async def route(stream: faust.StreamT[Any]) -> AsyncIterator[None]:
-    """Route each record of the source topics; outputs are sent before offsets commit."""
-    async for event in stream.events():
-        message = event.message
-        outcome = router.route(
-            message.topic,
-            message.key,
-            message.value,
-            list((message.headers or {}).items())
-            if isinstance(message.headers, dict)
-            else list(message.headers or []),
-            partition=message.partition,
-            offset=message.offset,
-        )
-        for output in outcome.outputs:
-            await send_output(output)
+    """Route the source records in batches; outputs are sent before offsets commit."""
+    batches = stream.take_events(settings.batch_size, within=settings.batch_within_s)
+    async for events in batches:
+        for event in events:
+            message = event.message
+            outcome = router.route(
+                message.topic,
+                message.key,
+                message.value,
+                _headers(message.headers),
+                partition=message.partition,
+                offset=message.offset,
+            )
+            for output in outcome.outputs:
+                await send_output(output)
         yield None
+
+
+def _headers(headers: Any) -> list[tuple[str, bytes]]:
+    items = headers.items() if isinstance(headers, dict) else headers or []
+    return [(str(name), bytes(data or b"")) for name, data in items]
 
 
 async def send_output(output: Output) -> None:
