@@ -150,3 +150,21 @@ def test_serialized_record_reads_back(
     assert deserializer(value, context) == event
     registered = serializer_client.get_latest_version(f"{name}-value")
     assert int.from_bytes(value[1:5], "big") == registered.schema_id
+
+
+def test_subject_with_slash(client: SchemaRegistryClient, unique: Callable[[str], str]) -> None:
+    subject = unique("team/doors-value")
+
+    schema_id = client.register_schema(subject, Schema(DOOR_V1, "AVRO"))
+    found = client.lookup_schema(subject, Schema(DOOR_V1, "AVRO"))
+    versions = client.get_versions(subject)
+    subjects = client.get_subjects()
+    level = client.set_compatibility(subject, "NONE")
+    deleted = client.delete_subject(subject)
+
+    assert found.schema_id == schema_id
+    assert found.subject == subject
+    assert versions == [1]
+    assert subject in subjects
+    assert level == {"compatibility": "NONE"}
+    assert deleted == [1]

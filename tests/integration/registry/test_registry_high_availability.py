@@ -112,12 +112,17 @@ class TestReplicaForwarding:
         )
         config = httpx.put(f"{replica.url}/config/fwd-value", json={"compatibility": "NONE"})
         read_back = httpx.get(f"{replica.url}/subjects/fwd-value/versions/latest")
+        slashed = httpx.post(
+            f"{replica.url}/subjects/team%2Ffwd-value/versions", json={"schema": _schema(1)}
+        )
         on_primary = httpx.get(f"{primary.url}/config/fwd-value")
 
         assert registered.status_code == 200, registered.text
         assert config.json() == {"compatibility": "NONE"}
         assert read_back.json()["id"] == registered.json()["id"]
         assert on_primary.json() == {"compatibilityLevel": "NONE"}
+        assert slashed.json() == registered.json()
+        assert "team/fwd-value" in httpx.get(f"{primary.url}/subjects").json()
         assert httpx.get(f"{replica.url}/health").json()["is_primary"] is False
 
 

@@ -153,3 +153,11 @@ def test_body_over_limit_rejected(app: CountingApp) -> None:
     assert "--max-request-bytes" in declared.json()["message"]
     assert streamed.status_code == 413
     assert app.calls == 0
+
+
+def test_encoded_slash_kept_in_segment(app: CountingApp) -> None:
+    gateway = Gateway(app, RegistryState(), users=None, max_request_bytes=1024)
+
+    response = _send(gateway, "GET", "/subjects/team%2Forders%20value/versions")
+
+    assert response.json()["path"] == "/subjects/team\x00orders value/versions"

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from keybus.registry.server.context import RegistryResponse, registry_of, written
+from keybus.registry.server.context import RegistryResponse, path_subject, registry_of, written
 from keybus.registry.server.records import AVRO
 from keybus.registry.server.requests import parse_schema_id, parse_schema_request, parse_version
 from keybus.registry.server.state import StoredSchema, StoredVersion
-from keybus.types import SchemaId, Subject
+from keybus.types import SchemaId
 
 __all__ = ["SchemaBody", "router"]
 
@@ -119,7 +119,7 @@ async def list_versions(
     request: Request, subject: str, deleted: bool = False, offset: int = 0, limit: int = -1
 ) -> list[int]:
     """List the versions of a subject."""
-    rows = registry_of(request).queries.versions(Subject(subject), deleted=deleted)
+    rows = registry_of(request).queries.versions(path_subject(subject), deleted=deleted)
     return _page([row.version for row in rows], offset, limit)
 
 
@@ -129,7 +129,7 @@ async def get_version(
 ) -> dict[str, Any]:
     """Return one version of a subject with its schema."""
     row = registry_of(request).queries.version(
-        Subject(subject), parse_version(version), deleted=deleted
+        path_subject(subject), parse_version(version), deleted=deleted
     )
     return _version_body(row)
 
@@ -140,7 +140,7 @@ async def get_version_schema(
 ) -> Any:
     """Return only the schema of one version, as JSON."""
     row = registry_of(request).queries.version(
-        Subject(subject), parse_version(version), deleted=deleted
+        path_subject(subject), parse_version(version), deleted=deleted
     )
     return json.loads(row.schema.schema_text)
 
@@ -148,7 +148,7 @@ async def get_version_schema(
 @router.get("/subjects/{subject}/versions/{version}/referencedby")
 async def get_referenced_by(request: Request, subject: str, version: str) -> list[SchemaId]:
     """List the ids of live schemas that reference one version."""
-    return registry_of(request).queries.referenced_by(Subject(subject), parse_version(version))
+    return registry_of(request).queries.referenced_by(path_subject(subject), parse_version(version))
 
 
 @router.post("/subjects/{subject}/versions")
@@ -160,9 +160,9 @@ async def register(
     forwarded = await registry.forwarder.forward(request)
     if forwarded is not None:
         return forwarded
-    schema_request = parse_schema_request(Subject(subject), body.model_dump(by_alias=True))
+    schema_request = parse_schema_request(path_subject(subject), body.model_dump(by_alias=True))
     schema_id = await registry.commands.register(
-        Subject(subject), schema_request, normalize=normalize
+        path_subject(subject), schema_request, normalize=normalize
     )
     return written(registry, {"id": schema_id})
 
@@ -178,11 +178,11 @@ async def lookup(
     lookupDeletedSchema: bool = False,  # noqa: N803
 ) -> dict[str, Any]:
     """Find the version of a subject that contains a schema, soft-deleted ones if `deleted`."""
-    schema_request = parse_schema_request(Subject(subject), body.model_dump(by_alias=True))
+    schema_request = parse_schema_request(path_subject(subject), body.model_dump(by_alias=True))
     queries = registry_of(request).queries
     include_deleted = deleted or lookupDeletedSchema
     row = queries.lookup(
-        Subject(subject), schema_request, normalize=normalize, deleted=include_deleted
+        path_subject(subject), schema_request, normalize=normalize, deleted=include_deleted
     )
     return _version_body(row)
 
@@ -194,7 +194,7 @@ async def delete_subject(request: Request, subject: str, permanent: bool = False
     forwarded = await registry.forwarder.forward(request)
     if forwarded is not None:
         return forwarded
-    versions = await registry.commands.delete_subject(Subject(subject), permanent=permanent)
+    versions = await registry.commands.delete_subject(path_subject(subject), permanent=permanent)
     return written(registry, versions)
 
 
@@ -208,7 +208,9 @@ async def delete_version(
     forwarded = await registry.forwarder.forward(request)
     if forwarded is not None:
         return forwarded
-    deleted = await registry.commands.delete_version(Subject(subject), parsed, permanent=permanent)
+    deleted = await registry.commands.delete_version(
+        path_subject(subject), parsed, permanent=permanent
+    )
     return written(registry, deleted)
 
 
@@ -222,7 +224,7 @@ async def get_schema(
     """Return the schema bound to an id, and with fetchMaxId the largest id issued."""
     queries = registry_of(request).queries
     stored = queries.schema(
-        parse_schema_id(schema_id), subject=Subject(subject) if subject else None
+        parse_schema_id(schema_id), subject=path_subject(subject) if subject else None
     )
     body = _schema_body(stored)
     if fetchMaxId:
@@ -234,7 +236,7 @@ async def get_schema(
 async def get_raw_schema(request: Request, schema_id: str, subject: str | None = None) -> Any:
     """Return only the schema bound to an id, as JSON."""
     stored = registry_of(request).queries.schema(
-        parse_schema_id(schema_id), subject=Subject(subject) if subject else None
+        parse_schema_id(schema_id), subject=path_subject(subject) if subject else None
     )
     return json.loads(stored.schema_text)
 
@@ -251,7 +253,9 @@ async def get_schema_subjects(
 ) -> list[str]:
     """List the subjects that use an id."""
     rows = registry_of(request).queries.uses(
-        parse_schema_id(schema_id), deleted=deleted, subject=Subject(subject) if subject else None
+        parse_schema_id(schema_id),
+        deleted=deleted,
+        subject=path_subject(subject) if subject else None,
     )
     return _page(sorted({row.subject for row in rows}), offset, limit)
 
@@ -268,6 +272,8 @@ async def get_schema_versions(
 ) -> list[dict[str, Any]]:
     """List the subject versions that use an id."""
     rows = registry_of(request).queries.uses(
-        parse_schema_id(schema_id), deleted=deleted, subject=Subject(subject) if subject else None
+        parse_schema_id(schema_id),
+        deleted=deleted,
+        subject=path_subject(subject) if subject else None,
     )
     return _page([{"subject": row.subject, "version": row.version} for row in rows], offset, limit)

@@ -9,7 +9,13 @@ from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
 from keybus.registry.server.api import SchemaBody
-from keybus.registry.server.context import Registry, RegistryResponse, registry_of, written
+from keybus.registry.server.context import (
+    Registry,
+    RegistryResponse,
+    path_subject,
+    registry_of,
+    written,
+)
 from keybus.registry.server.requests import parse_schema_request, parse_version
 from keybus.types import Subject, Version
 
@@ -48,7 +54,7 @@ async def get_subject_config(
 ) -> dict[str, Any]:
     """Return a subject's compatibility level, or with defaultToGlobal the global one."""
     queries = registry_of(request).queries
-    level = queries.compatibility_level(Subject(subject), default_to_global=defaultToGlobal)
+    level = queries.compatibility_level(path_subject(subject), default_to_global=defaultToGlobal)
     return {"compatibilityLevel": level}
 
 
@@ -61,7 +67,7 @@ async def put_global_config(request: Request, body: ConfigBody) -> Response:
 @router.put("/config/{subject}")
 async def put_subject_config(request: Request, subject: str, body: ConfigBody) -> Response:
     """Set a subject's compatibility level."""
-    return await _put_config(request, Subject(subject), body)
+    return await _put_config(request, path_subject(subject), body)
 
 
 async def _put_config(request: Request, subject: Subject | None, body: ConfigBody) -> Response:
@@ -84,7 +90,7 @@ async def delete_global_config(request: Request) -> Response:
 @router.delete("/config/{subject}")
 async def delete_subject_config(request: Request, subject: str) -> Response:
     """Remove a subject's compatibility level and return it."""
-    return await _delete_config(registry_of(request), request, Subject(subject))
+    return await _delete_config(registry_of(request), request, path_subject(subject))
 
 
 async def _delete_config(registry: Registry, request: Request, subject: Subject | None) -> Response:
@@ -109,7 +115,7 @@ async def get_subject_mode(
 ) -> dict[str, Any]:
     """Return a subject's mode, or with defaultToGlobal the global one."""
     queries = registry_of(request).queries
-    return {"mode": queries.mode(Subject(subject), default_to_global=defaultToGlobal)}
+    return {"mode": queries.mode(path_subject(subject), default_to_global=defaultToGlobal)}
 
 
 @router.put("/mode")
@@ -123,7 +129,7 @@ async def put_subject_mode(
     request: Request, subject: str, body: ModeBody, force: bool = False
 ) -> Response:
     """Set a subject's mode. IMPORT needs an empty subject unless force=true."""
-    return await _put_mode(request, Subject(subject), body, force)
+    return await _put_mode(request, path_subject(subject), body, force)
 
 
 async def _put_mode(
@@ -144,7 +150,7 @@ async def delete_subject_mode(request: Request, subject: str) -> Response:
     forwarded = await registry.forwarder.forward(request)
     if forwarded is not None:
         return forwarded
-    previous = await registry.commands.delete_mode(Subject(subject))
+    previous = await registry.commands.delete_mode(path_subject(subject))
     return written(registry, {"mode": previous})
 
 
@@ -161,7 +167,7 @@ async def test_against_version(
     """Test a schema against one version of a subject."""
     return _test(
         request,
-        Subject(subject),
+        path_subject(subject),
         version=parse_version(version),
         body=body,
         normalize=normalize,
@@ -175,7 +181,12 @@ async def test_against_subject(
 ) -> dict[str, Any]:
     """Test a schema against the versions the subject's compatibility level names."""
     return _test(
-        request, Subject(subject), version=None, body=body, normalize=normalize, verbose=verbose
+        request,
+        path_subject(subject),
+        version=None,
+        body=body,
+        normalize=normalize,
+        verbose=verbose,
     )
 
 

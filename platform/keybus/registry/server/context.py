@@ -14,8 +14,30 @@ from keybus.registry.server.election import PrimaryRole
 from keybus.registry.server.forwarding import OFFSET_HEADER, WriteForwarder
 from keybus.registry.server.queries import RegistryQueries
 from keybus.registry.server.store import KafkaStore
+from keybus.types import Subject
 
-__all__ = ["Registry", "RegistryResponse", "registry_of", "written"]
+__all__ = [
+    "ENCODED_SLASH",
+    "Registry",
+    "RegistryResponse",
+    "path_subject",
+    "registry_of",
+    "written",
+]
+
+
+ENCODED_SLASH = "\x00"
+"""What the gateway puts in the routed path for a `%2F` inside a path segment.
+
+Confluent clients percent-encode a `/` in a subject name, but routing works on the
+decoded path, where that slash would split the segment. NUL cannot appear in a URL path
+otherwise, so it stands in for the slash until `path_subject` restores it.
+"""
+
+
+def path_subject(segment: str) -> Subject:
+    """Return the subject named by a path segment, with encoded slashes restored."""
+    return Subject(segment.replace(ENCODED_SLASH, "/"))
 
 
 class RegistryResponse(JSONResponse):

@@ -68,7 +68,8 @@ class WriteForwarder:
             name: request.headers[name] for name in _PASSED_HEADERS if name in request.headers
         }
         headers[FORWARDED_HEADER] = "1"
-        url = primary_url.rstrip("/") + request.url.path
+        raw_path = request.scope.get("raw_path") or request.url.path.encode()
+        url = primary_url.rstrip("/") + raw_path.decode("latin-1")
         try:
             return await self._client.request(
                 request.method,

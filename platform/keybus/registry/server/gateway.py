@@ -7,9 +7,12 @@ import binascii
 import hmac
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import unquote
 
+from keybus.registry.server.context import ENCODED_SLASH
 from keybus.registry.server.errors import ErrorCode, RegistryServiceError
 from keybus.registry.server.settings import User
 from keybus.registry.server.state import RegistryState
@@ -61,6 +64,9 @@ class Gateway:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
+        raw_path = scope.get("raw_path") or b""
+        if b"%2f" in raw_path.lower():
+            scope = {**scope, "path": _path_keeping_encoded_slashes(raw_path)}
         try:
             self._authorize(scope)
             body = await self._read_body(scope, receive)
@@ -162,6 +168,12 @@ class Gateway:
 
     def _too_large(self, size: int) -> RegistryServiceError:
         return ErrorCode.REQUEST_TOO_LARGE.error(size_bytes=size, max_bytes=self._max_request_bytes)
+
+
+def _path_keeping_encoded_slashes(raw_path: bytes) -> str:
+    """Decode a raw path, turning each `%2F` into the stand-in that routing keeps intact."""
+    parts = re.split(b"%2[fF]", raw_path)
+    return ENCODED_SLASH.join(unquote(part.decode("latin-1")) for part in parts)
 
 
 def _is_read_post(path: str) -> bool:
