@@ -8,6 +8,7 @@ import os
 import typer
 
 from keybus.cli import demo, deploy, dev, dlq, registry, rules, run, schemas, topics
+from keybus.cli.eventlog import app as eventlog_app
 from keybus.cli.importer import import_log
 
 __all__ = ["app", "main"]
@@ -28,6 +29,7 @@ app.add_typer(run.app, name="run")
 app.add_typer(deploy.app, name="deploy")
 app.add_typer(dlq.app, name="dlq")
 app.command(name="import")(import_log)
+app.add_typer(eventlog_app, name="event-log")
 
 
 def main() -> None:

@@ -1,0 +1,165 @@
+"""`keybus event-log`: rebuild the event-log projection from its topic, show and serve it."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from confluent_kafka import KafkaException
+from rich.markup import escape
+from rich.table import Table
+
+from keybus.cli.console import console, fail
+from keybus.errors import KeybusError
+from keybus.importer.http import projection_app
+from keybus.importer.projections import PROJECTION_NAME, EventLogProjection
+from keybus.importer.replay import Start, replay_projection
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    help="Read models of imported event logs: rebuild them from their topic and serve them.",
+    no_args_is_help=True,
+)
+
+_SHOWN_ACTIVITIES = 10
+
+
+@app.command()
+def replay(
+    topic: Annotated[str, typer.Option(help="Topic the projection reads.")],
+    db: Annotated[Path, typer.Option(help="SQLite file of the projection.")],
+    *,
+    projection: Annotated[
+        str, typer.Option(help="Projection to build: event-log.")
+    ] = PROJECTION_NAME,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="'beginning', or an ISO 8601 time: rebuild from the first record appended "
+            "at or after it. Default: continue where the projection stopped.",
+        ),
+    ] = None,
+    bootstrap_servers: Annotated[
+        str,
+        typer.Option("--bootstrap-servers", "-b", envvar="KEYBUS_BOOTSTRAP_SERVERS", help="Kafka."),
+    ] = "127.0.0.1:9092",
+    registry: Annotated[
+        str, typer.Option(envvar="KEYBUS_REGISTRY_URL", help="Schema registry base URL.")
+    ] = "http://127.0.0.1:8081",
+    serve: Annotated[
+        bool, typer.Option(help="After catching up, serve it over HTTP and keep following.")
+    ] = False,
+    host: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8095,
+) -> None:
+    """Rebuild the projection, print its summary, and serve it when --serve is given."""
+    if projection != PROJECTION_NAME:
+        fail(f"Projection {projection!r} is unknown. Available: {PROJECTION_NAME}.")
+    model = EventLogProjection(db)
+    try:
+        stats = replay_projection(
+            model,
+            bootstrap_servers=bootstrap_servers,
+            registry_url=registry,
+            topic=topic,
+            start=_start(start),
+        )
+    except (KeybusError, KafkaException, TimeoutError) as exc:
+        fail(exc if isinstance(exc, KeybusError) else str(exc))
+    console.print(f"applied {stats.applied} events, skipped {stats.skipped} records")
+    print_summary(model)
+    if serve:
+        _serve(
+            model,
+            bootstrap_servers=bootstrap_servers,
+            registry=registry,
+            topic=topic,
+            host=host,
+            port=port,
+        )
+    model.close()
+
+
+def _start(text: str | None) -> Start:
+    if text is None:
+        return "stored"
+    if text == "beginning":
+        return "beginning"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"--from {text!r} is neither 'beginning' nor an ISO 8601 time such as "
+            "2026-12-04T16:00:00+00:00."
+        ) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def print_summary(model: EventLogProjection) -> None:
+    """Print the projection's totals and its most frequent activities."""
+    summary = model.summary()
+    console.print(
+        f"{summary['cases']} cases, {summary['events']} events, "
+        f"{summary['activities']} activities; median case duration "
+        f"{_duration(summary['median_case_duration_ms'])}, max "
+        f"{_duration(summary['max_case_duration_ms'])}"
+    )
+    table = Table("activity", "events", "cases", "median time to next")
+    for figures in model.activities()[:_SHOWN_ACTIVITIES]:
+        table.add_row(
+            escape(figures["activity"]),
+            str(figures["events"]),
+            str(figures["cases"]),
+            _duration(figures["median_ms_to_next"]),
+        )
+    console.print(table)
+
+
+def _duration(milliseconds: float | None) -> str:
+    if milliseconds is None:
+        return "-"
+    seconds = milliseconds / 1000
+    if seconds < 3600:
+        return f"{seconds:.0f} s"
+    if seconds < 172_800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86_400:.1f} d"
+
+
+def _serve(
+    model: EventLogProjection,
+    *,
+    bootstrap_servers: str,
+    registry: str,
+    topic: str,
+    host: str,
+    port: int,
+) -> None:
+    stop = threading.Event()
+    follower_model = EventLogProjection(model.path)
+    follower = threading.Thread(
+        target=replay_projection,
+        kwargs={
+            "projection": follower_model,
+            "bootstrap_servers": bootstrap_servers,
+            "registry_url": registry,
+            "topic": topic,
+            "stop": stop,
+        },
+        name="keybus-projection-follow",
+        daemon=True,
+    )
+    follower.start()
+    console.print(f"serving http://{host}:{port}/projections/{PROJECTION_NAME}/summary")
+    try:
+        uvicorn.run(projection_app(model), host=host, port=port, log_level="warning")
+    finally:
+        stop.set()
+        follower.join(timeout=10.0)
+        follower_model.close()

@@ -1,0 +1,152 @@
+"""Build the event-log projection from a topic: from the beginning, a time, or where it stopped."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
+
+from keybus.importer.projections import EventLogProjection
+from keybus.registry.client import RegistryClient
+from keybus.serde import AvroDeserializer, SerdeError
+
+__all__ = ["ReplayStats", "replay_projection"]
+
+logger = logging.getLogger(__name__)
+
+_POLL_S = 0.5
+_BATCH_RECORDS = 2_000
+_IDLE_TIMEOUT_S = 60.0
+_REQUIRED_FIELDS = ("event_id", "case_id", "activity", "occurred_at")
+
+Start = Literal["beginning", "stored"] | datetime
+"""Where a replay starts: the first offset, the first record at or after a time, or the
+positions the projection stored (the beginning for a new projection)."""
+
+
+@dataclass
+class ReplayStats:
+    """Counts of one replay."""
+
+    applied: int = 0
+    skipped: int = 0
+
+
+def replay_projection(
+    projection: EventLogProjection,
+    *,
+    bootstrap_servers: str,
+    registry_url: str,
+    topic: str,
+    start: Start = "stored",
+    stop: threading.Event | None = None,
+) -> ReplayStats:
+    """Apply the committed events of `topic` to `projection` up to the topic's end.
+
+    A start of "beginning" or a time removes the projection's figures first, so after
+    `--from TIME` it covers the records appended at or after TIME. With `stop`, the
+    replay keeps following the topic until `stop` is set.
+
+    Raises:
+        KafkaException: the topic does not exist or a fetch failed.
+        TimeoutError: no record and no end of a partition arrived for 60 s.
+    """
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap_servers,
+            "group.id": f"keybus-projection-{topic}",
+            "isolation.level": "read_committed",
+            "enable.auto.commit": False,
+            "enable.partition.eof": True,
+        }
+    )
+    try:
+        consumer.assign(_start_positions(consumer, projection, topic, start))
+        deserializer = AvroDeserializer(RegistryClient(registry_url))
+        return _consume(consumer, projection, deserializer, stop)
+    finally:
+        consumer.close()
+
+
+def _start_positions(
+    consumer: Consumer, projection: EventLogProjection, topic: str, start: Start
+) -> list[TopicPartition]:
+    metadata = consumer.list_topics(topic, timeout=30.0).topics[topic]
+    if metadata.error is not None:
+        raise KafkaException(metadata.error)
+    partitions = sorted(metadata.partitions)
+    if start == "stored":
+        stored = projection.positions(topic)
+        return [TopicPartition(topic, p, stored.get(p, OFFSET_BEGINNING)) for p in partitions]
+    projection.reset()
+    if start == "beginning":
+        return [TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions]
+    at_ms = int(start.timestamp() * 1000)
+    wanted = [TopicPartition(topic, p, at_ms) for p in partitions]
+    return list(consumer.offsets_for_times(wanted, timeout=30.0))
+
+
+def _consume(
+    consumer: Consumer,
+    projection: EventLogProjection,
+    deserializer: AvroDeserializer,
+    stop: threading.Event | None,
+) -> ReplayStats:
+    stats = ReplayStats()
+    partitions = {tp.partition for tp in consumer.assignment()}
+    at_end: set[int] = set()
+    idle_since = time.monotonic()
+    while (stop is None and at_end != partitions) or (stop is not None and not stop.is_set()):
+        messages = consumer.consume(_BATCH_RECORDS, _POLL_S)
+        if not messages:
+            if stop is None and time.monotonic() - idle_since > _IDLE_TIMEOUT_S:
+                raise TimeoutError(
+                    f"Replay got no record and no end of partition for {_IDLE_TIMEOUT_S} s. "
+                    "Check that the brokers are reachable."
+                )
+            continue
+        idle_since = time.monotonic()
+        with projection.batch():
+            for message in messages:
+                _apply(message, projection, deserializer, stats, at_end)
+    logger.info("projection replayed applied=%s skipped=%s", stats.applied, stats.skipped)
+    return stats
+
+
+def _apply(
+    message: Any,
+    projection: EventLogProjection,
+    deserializer: AvroDeserializer,
+    stats: ReplayStats,
+    at_end: set[int],
+) -> None:
+    error = message.error()
+    if error is not None:
+        if error.code() == KafkaError._PARTITION_EOF:
+            at_end.add(message.partition())
+            return
+        raise KafkaException(error)
+    at_end.discard(message.partition())
+    try:
+        event = deserializer.decode(message.value()).value
+    except SerdeError as exc:
+        stats.skipped += 1
+        logger.warning(
+            "record skipped topic=%s partition=%s offset=%s error=%s",
+            message.topic(),
+            message.partition(),
+            message.offset(),
+            exc,
+        )
+        return
+    if not isinstance(event, dict) or any(name not in event for name in _REQUIRED_FIELDS):
+        stats.skipped += 1
+        logger.warning("record without event-log fields skipped offset=%s", message.offset())
+        return
+    projection.apply(event, message.topic(), message.partition(), message.offset())
+    stats.applied += 1
