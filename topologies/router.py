@@ -10,13 +10,9 @@ input transform) to each target of each matching rule, with its headers kept and
 `keybus_rule` header added. Records that match no rule are counted and, when a
 catch-all topic is set, sent there. Records that cannot be decoded go to
 `<topic>.keybus-router.dlq`. Offsets are committed only after every output was
-acknowledged (Faust flushes its producer before each commit): at least once.
-
-NOTE: KEYBUS_PROCESSING_GUARANTEE=exactly_once switches Faust to transactions, but Faust
-picks the transaction of an output from the output's partition, so outputs to topics
-that are not co-partitioned with the source are not tied to the source offsets; a test
-that killed a worker under exactly_once lost events. Until the router runs its own
-consume-transform-produce transactions, treat it as at least once.
+acknowledged (Faust flushes its producer before each commit): at least once. With
+KEYBUS_PROCESSING_GUARANTEE=exactly_once, each output is written in the transaction of
+its source partition and commits atomically with that partition's offset.
 """
 
 from __future__ import annotations
@@ -75,7 +71,7 @@ async def route(stream: faust.StreamT[Any]) -> AsyncIterator[None]:
                 offset=message.offset,
             )
             for output in outcome.outputs:
-                await send_output(output)
+                await send_output(output, message.topic, message.partition)
         yield None
 
 
@@ -84,10 +80,28 @@ def _headers(headers: Any) -> list[tuple[str, bytes]]:
     return [(str(name), bytes(data or b"")) for name, data in items]
 
 
-async def send_output(output: Output) -> None:
-    """Send one output record through Faust's producer."""
-    await output_topic(output.topic).send(
-        key=output.key, value=output.value, headers=output.headers
+async def send_output(output: Output, source_topic: str, source_partition: int) -> None:
+    """Send one output; under exactly-once, inside the source partition's transaction.
+
+    Faust's `Topic.send` picks a transaction from the output's own partition, which is
+    right only for outputs co-partitioned with the source. The router names the
+    transaction of the source partition, so each output commits with that offset.
+    """
+    if settings.processing_guarantee != "exactly_once":
+        await output_topic(output.topic).send(
+            key=output.key, value=output.value, headers=output.headers
+        )
+        return
+    group = app.assignor.group_for_topic(source_topic)
+    transactional_id = f"{app.conf.id}-{group}-{source_partition}"
+    await app.consumer.transactions.producer.send(
+        output.topic,
+        output.key,
+        output.value,
+        None,
+        None,
+        output.headers,
+        transactional_id=transactional_id,
     )
 
 

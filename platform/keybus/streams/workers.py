@@ -18,10 +18,16 @@ __all__ = ["WorkerGroup", "topology_module"]
 logger = logging.getLogger(__name__)
 
 
-def topology_module(name: str) -> str:
-    """Return the module path of a topology, checking that it exists."""
+def topology_module(name: str, module: str | None = None) -> str:
+    """Return the module path of a topology, `topologies.<name>` unless `module` is given.
+
+    Only the default path is checked here; an explicit module is resolved by the worker
+    with its own PYTHONPATH.
+    """
     if not name.isidentifier():
         raise ConfigurationError(f"Topology name {name!r} is not a Python identifier.")
+    if module is not None:
+        return module
     module = f"topologies.{name}"
     if importlib.util.find_spec(module) is None:
         raise ConfigurationError(
@@ -35,6 +41,7 @@ def topology_module(name: str) -> str:
 class WorkerGroup:
     """N Faust workers of one topology; their pids and logs live in `folder`.
 
+    `module` overrides the Faust app module, which is `topologies.<topology>` by default.
     Workers share the topology's consumer group, so Kafka spreads the source partitions
     over them and moves a stopped worker's partitions to the others. Each worker keeps its
     local state in its own folder (`worker-<index>.data`), which also marks its process.
@@ -44,6 +51,7 @@ class WorkerGroup:
     folder: Path
     environment: dict[str, str]
     stop_timeout_s: float = 30.0
+    module: str | None = None
 
     def pid_file(self, index: int) -> Path:
         """Return the pid file of worker `index`."""
@@ -55,7 +63,7 @@ class WorkerGroup:
 
     def start(self, workers: int) -> list[int]:
         """Start workers 0..workers-1 that are not running; return the pids of all of them."""
-        module = topology_module(self.topology)
+        module = topology_module(self.topology, self.module)
         self.folder.mkdir(parents=True, exist_ok=True)
         pids = []
         for index in range(workers):
