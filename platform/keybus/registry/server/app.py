@@ -132,8 +132,7 @@ def _add_error_handlers(app: FastAPI) -> None:
 
 
 def _error_response(error: RegistryServiceError) -> Response:
-    body = {"error_code": error.error_code, "message": error.message}
-    return RegistryResponse(body, status_code=error.http_status)
+    return RegistryResponse(error.body(), status_code=error.http_status)
 
 
 def serve(settings: RegistrySettings) -> None:

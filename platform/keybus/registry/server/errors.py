@@ -187,3 +187,7 @@ class RegistryServiceError(KeybusError):
     def http_status(self) -> int:
         """The HTTP status of the response."""
         return self.code.http_status
+
+    def body(self) -> dict[str, object]:
+        """Return the JSON body Confluent's registry sends for an error."""
+        return {"error_code": self.error_code, "message": self.message}

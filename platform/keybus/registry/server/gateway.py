@@ -214,7 +214,7 @@ async def _send_bytes(
 
 
 async def _send_error(send: Send, error: RegistryServiceError) -> None:
-    body = json.dumps({"error_code": error.error_code, "message": error.message}).encode()
+    body = json.dumps(error.body()).encode()
     extra = (
         [(b"www-authenticate", b'Basic realm="keybus-registry"')]
         if error.http_status == 401

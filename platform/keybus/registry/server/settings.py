@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from keybus.errors import ConfigurationError
+from keybus.registry.server.avro import COMPATIBILITY_LEVELS
 
 __all__ = ["ROLES", "RegistrySettings", "User", "load_users"]
 
@@ -43,6 +44,16 @@ class RegistrySettings(BaseSettings):
     )
     startup_timeout_s: float = Field(default=60.0, gt=0)
     forward_timeout_s: float = Field(default=10.0, gt=0)
+
+    @field_validator("default_compatibility")
+    @classmethod
+    def _known_level(cls, level: str) -> str:
+        if level.upper() not in COMPATIBILITY_LEVELS:
+            levels = sorted(COMPATIBILITY_LEVELS)
+            raise ValueError(
+                f"invalid compatibility level {level!r}. Use one of {', '.join(levels)}."
+            )
+        return level.upper()
 
     @property
     def url(self) -> str:
