@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -87,6 +88,28 @@ def row(name: str, summary: dict[str, float], baseline_rps: float) -> str:
     )
 
 
+def measure_registry(registry_url: str, baseline_url: str, duration_s: float) -> dict[str, Any]:
+    """Register the benchmark schema, then load the baseline and each registry request."""
+    subject = "bench-value"
+    registered = httpx.post(f"{registry_url}/subjects/{subject}/versions", json={"schema": SCHEMA})
+    schema_id = registered.raise_for_status().json()["id"]
+    return {
+        "raw baseline: bare ASGI app, GET": measure(f"{baseline_url}/", duration_s=duration_s),
+        f"registry GET /schemas/ids/{schema_id}": measure(
+            f"{registry_url}/schemas/ids/{schema_id}", duration_s=duration_s
+        ),
+        f"registry GET /schemas/ids/{schema_id}?n=<distinct>, not cached": measure(
+            f"{registry_url}/schemas/ids/{schema_id}?n={{n}}", duration_s=duration_s
+        ),
+        f"registry POST /subjects/{subject} (look-up)": measure(
+            f"{registry_url}/subjects/{subject}",
+            method="POST",
+            body=json.dumps({"schema": SCHEMA}),
+            duration_s=duration_s,
+        ),
+    }
+
+
 def main() -> None:
     """Start a registry, load it, and append the report section."""
     args = bench_arguments(__doc__ or "").parse_args()
@@ -96,28 +119,7 @@ def main() -> None:
         baseline, baseline_url = start_baseline()
         try:
             registry.wait_ready(primary=True)
-            subject = "bench-value"
-            registered = httpx.post(
-                f"{registry.url}/subjects/{subject}/versions", json={"schema": SCHEMA}
-            )
-            schema_id = registered.raise_for_status().json()["id"]
-            results = {
-                "raw baseline: bare ASGI app, GET": measure(
-                    f"{baseline_url}/", duration_s=duration_s
-                ),
-                f"registry GET /schemas/ids/{schema_id}": measure(
-                    f"{registry.url}/schemas/ids/{schema_id}", duration_s=duration_s
-                ),
-                f"registry GET /schemas/ids/{schema_id}?n=<distinct>, not cached": measure(
-                    f"{registry.url}/schemas/ids/{schema_id}?n={{n}}", duration_s=duration_s
-                ),
-                f"registry POST /subjects/{subject} (look-up)": measure(
-                    f"{registry.url}/subjects/{subject}",
-                    method="POST",
-                    body=json.dumps({"schema": SCHEMA}),
-                    duration_s=duration_s,
-                ),
-            }
+            results = measure_registry(registry.url, baseline_url, duration_s)
         finally:
             registry.stop()
             baseline.terminate()

@@ -52,12 +52,7 @@ class RegistryCommands:
     ) -> SchemaId:
         """Register a schema under a subject and return its id, reusing an equal schema's id."""
         async with self._lock:
-            mode = self._writable_mode(subject)
-            if request.schema_id is not None and mode != "IMPORT":
-                raise ErrorCode.OPERATION_NOT_PERMITTED.error(
-                    detail=f"Subject '{subject}' is in {mode} mode; a schema id may be given "
-                    "only in IMPORT mode. Leave out 'id' or PUT /mode IMPORT first."
-                )
+            mode = self._registration_mode(subject, request)
             parsed = self._parser.parse_request(
                 subject,
                 request.schema_text,
@@ -88,6 +83,15 @@ class RegistryCommands:
                 "Registered schema subject=%s version=%s schema_id=%s", subject, version, schema_id
             )
             return schema_id
+
+    def _registration_mode(self, subject: Subject, request: SchemaRequest) -> str:
+        mode = self._writable_mode(subject)
+        if request.schema_id is not None and mode != "IMPORT":
+            raise ErrorCode.OPERATION_NOT_PERMITTED.error(
+                detail=f"Subject '{subject}' is in {mode} mode, and a schema id may be given "
+                "only in IMPORT mode. Leave out 'id' or PUT /mode IMPORT first."
+            )
+        return mode
 
     def _writable_mode(self, subject: Subject) -> str:
         mode = self._queries.mode(subject, default_to_global=True)
