@@ -28,10 +28,15 @@ class DeliveryResult:
 
 
 class DeliveryHandle:
-    """The pending delivery of one event; `result()` waits for Kafka's acknowledgement."""
+    """The pending delivery of one event; `result()` waits for Kafka's acknowledgement.
+
+    `poll` serves delivery callbacks while waiting; the producer passes the client's
+    `flush`, which also sends queued records without waiting for `linger.ms`.
+    """
 
     __slots__ = (
         "_poll",
+        "_record",
         "_resend",
         "error",
         "event_id",
@@ -47,8 +52,10 @@ class DeliveryHandle:
         event_type: str,
         topic: str,
         size_bytes: int,
+        *,
         poll: Callable[[float], Any],
-        resend: Callable[[], DeliveryHandle] | None = None,
+        resend: Callable[[Any], DeliveryHandle] | None = None,
+        record: Any = None,
     ) -> None:
         self.event_id = event_id
         self.event_type = event_type
@@ -56,6 +63,7 @@ class DeliveryHandle:
         self.size_bytes = size_bytes
         self._poll = poll
         self._resend = resend
+        self._record = record
         self.result_value: DeliveryResult | None = None
         self.error: DeliveryError | None = None
 
@@ -96,7 +104,7 @@ class DeliveryHandle:
                 raise self._timeout_error(timeout_s)
             self._poll(0.01)
         if isinstance(self.error, MessageTooLargeError) and self._resend is not None:
-            retry = self._resend()
+            retry = self._resend(self._record)
             self._resend = None
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             self.error = None

@@ -22,7 +22,7 @@ from keybus.client.errors import (
 )
 from keybus.errors import ConfigurationError
 from keybus.events.cloudevents import Headers, check_traceparent, event_headers
-from keybus.events.model import Event
+from keybus.events.model import Event, utc_now
 from keybus.registry.client import RegistryClient
 from keybus.serde.codec import AvroSerializer, SchemaRegistry
 from keybus.serde.naming import SubjectNameStrategy, SubjectStrategy, resolve_strategy
@@ -221,13 +221,21 @@ class Producer:
                 auto_register=self.auto_register,
             )
             self._dict_serializers[parsed.fingerprint] = serializer
+        event_type = parsed.name or "<unnamed>"
+        headers = event_headers(
+            event_id=event_id,
+            event_type=event_type,
+            source=self.source,
+            occurred_at=utc_now(),
+            subject=key or "",
+        )
         record = _Prepared(
             topic=topic,
             key=(key or "").encode(),
             value=serializer.encode(dict(value), topic),
-            headers=[("ce_id", event_id.encode()), ("content-type", b"application/avro")],
+            headers=headers,
             event_id=event_id,
-            event_type=parsed.name or "<unnamed>",
+            event_type=event_type,
         )
         return self._send(record).result(timeout_s)
 
@@ -266,8 +274,9 @@ class Producer:
             record.event_type,
             record.topic,
             len(record.value),
-            self._kafka.poll,
-            resend=None if alone else lambda: self._send_alone(record),
+            poll=self._kafka.flush,
+            resend=None if alone else self._send_alone,
+            record=record,
         )
         while True:
             try:

@@ -23,8 +23,6 @@ __all__ = [
 
 AVRO_CONTENT_TYPE = "application/avro"
 SPEC_VERSION = "1.0"
-_SPEC_VERSION_BYTES = SPEC_VERSION.encode()
-_CONTENT_TYPE_BYTES = AVRO_CONTENT_TYPE.encode()
 _ZERO = timedelta(0)
 _TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
 
@@ -77,16 +75,19 @@ def event_headers(
     subject: str,
     traceparent: str | None = None,
 ) -> Headers:
-    """Build the CloudEvents binary-mode headers, `content-type` and `traceparent`."""
+    """Build the CloudEvents binary-mode headers, `content-type` and `traceparent`.
+
+    Values are text; confluent-kafka sends them as UTF-8 bytes, and consumers read bytes.
+    """
     return [
-        ("ce_specversion", _SPEC_VERSION_BYTES),
-        ("ce_id", event_id.encode()),
-        ("ce_type", event_type.encode()),
-        ("ce_source", source.encode()),
-        ("ce_time", _rfc3339(occurred_at).encode()),
-        ("ce_subject", subject.encode()),
-        ("content-type", _CONTENT_TYPE_BYTES),
-        ("traceparent", (traceparent or new_traceparent()).encode()),
+        ("ce_specversion", SPEC_VERSION),
+        ("ce_id", event_id),
+        ("ce_type", event_type),
+        ("ce_source", source),
+        ("ce_time", _rfc3339(occurred_at)),
+        ("ce_subject", subject),
+        ("content-type", AVRO_CONTENT_TYPE),
+        ("traceparent", traceparent or new_traceparent()),
     ]
 
 

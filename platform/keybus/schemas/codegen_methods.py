@@ -23,16 +23,16 @@ Converter = Callable[["ModuleRenderer", Any, str, int], str | None]
 def render_to_avro(renderer: ModuleRenderer, named: NamedType) -> list[str]:
     """Render `to_avro`, which turns the model into the values fastavro writes."""
     renderer.need("typing", "Any")
-    body, entries = [], []
+    body: list[str] = []
+    entries: list[str] = []
     for field_node in named.definition["fields"]:
         attribute = python_name(field_node["name"])
         local = _local(attribute)
-        expression = _encode(renderer, field_node["type"], local, 0)
+        expression = _encode(renderer, field_node["type"], f"self.{attribute}", 0)
         if expression is None:
             entries.append(f'            "{field_node["name"]}": self.{attribute},')
         else:
-            body.append(f"        {local} = self.{attribute}")
-            body.append(f"        {local} = {expression}")
+            body += _assignment(local, expression)
             entries.append(f'            "{field_node["name"]}": {local},')
     return [
         "    def to_avro(self) -> dict[str, Any]:",
@@ -49,16 +49,16 @@ def render_from_avro(renderer: ModuleRenderer, named: NamedType) -> list[str]:
     renderer.need("typing", "Any")
     renderer.need("typing", "Self")
     renderer.need("collections.abc", "Mapping")
-    body, arguments = [], []
+    body: list[str] = []
+    arguments: list[str] = []
     for field_node in named.definition["fields"]:
         attribute = python_name(field_node["name"])
         local = _local(attribute)
-        expression = _decode(renderer, field_node["type"], local, 0)
+        expression = _decode(renderer, field_node["type"], f'datum["{field_node["name"]}"]', 0)
         if expression is None:
             arguments.append(f'                "{attribute}": datum["{field_node["name"]}"],')
         else:
-            body.append(f'        {local} = datum["{field_node["name"]}"]')
-            body.append(f"        {local} = {expression}")
+            body += _assignment(local, expression)
             arguments.append(f'                "{attribute}": {local},')
     return [
         "    @classmethod",
@@ -80,6 +80,14 @@ def python_name(avro_name: str) -> str:
     if avro_name.startswith("model_"):
         return f"{avro_name}_"
     return avro_name
+
+
+def _assignment(local: str, expression: str) -> list[str]:
+    """Return the assignment lines, wrapped in parentheses as ruff formats a long one."""
+    line = f"        {local} = {expression}"
+    if len(line) <= 100:
+        return [line]
+    return [f"        {local} = (", f"            {expression}", "        )"]
 
 
 def _local(attribute: str) -> str:

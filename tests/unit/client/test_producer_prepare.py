@@ -60,11 +60,11 @@ def test_headers_name_event(producer: Producer) -> None:
 
     headers: dict[str, Any] = dict(producer.prepare(event).headers)
 
-    assert headers["ce_id"] == str(event.event_id).encode()
-    assert headers["ce_type"] == b"com.example.access.DoorUnlocked"
-    assert headers["ce_source"] == b"urn:test:locks"
-    assert headers["ce_subject"] == b"lock-7"
-    assert headers["ce_time"] == b"2026-05-01T08:30:00.000+00:00"
+    assert headers["ce_id"] == str(event.event_id)
+    assert headers["ce_type"] == "com.example.access.DoorUnlocked"
+    assert headers["ce_source"] == "urn:test:locks"
+    assert headers["ce_subject"] == "lock-7"
+    assert headers["ce_time"] == "2026-05-01T08:30:00.000+00:00"
 
 
 def test_topic_override(producer: Producer) -> None:

@@ -168,10 +168,8 @@ class AccessGranted(Event):
 
     def to_avro(self) -> dict[str, Any]:
         """Return the record as the values fastavro writes."""
-        grantee = self.grantee
-        grantee = encode_union(grantee)
-        validity = self.validity
-        validity = validity.to_avro()
+        grantee = encode_union(self.grantee)
+        validity = self.validity.to_avro()
         return {
             "event_id": self.event_id,
             "occurred_at": self.occurred_at,
@@ -187,12 +185,9 @@ class AccessGranted(Event):
     @classmethod
     def from_avro(cls, datum: Mapping[str, Any]) -> Self:
         """Build the record from values fastavro read; they are valid by construction."""
-        grantee = datum["grantee"]
-        grantee = decode_union(grantee, _COURIERGRANTEE_GUESTGRANTEE_BRANCHES)
-        validity = datum["validity"]
-        validity = TimeWindow.from_avro(validity)
-        method = datum["method"]
-        method = AccessMethod(method)
+        grantee = decode_union(datum["grantee"], _COURIERGRANTEE_GUESTGRANTEE_BRANCHES)
+        validity = TimeWindow.from_avro(datum["validity"])
+        method = AccessMethod(datum["method"])
         return cls.from_trusted(
             {
                 "event_id": datum["event_id"],
@@ -242,8 +237,7 @@ class AccessRevoked(Event):
     @classmethod
     def from_avro(cls, datum: Mapping[str, Any]) -> Self:
         """Build the record from values fastavro read; they are valid by construction."""
-        reason = datum["reason"]
-        reason = RevocationReason(reason)
+        reason = RevocationReason(datum["reason"])
         return cls.from_trusted(
             {
                 "event_id": datum["event_id"],
@@ -299,10 +293,10 @@ class DeviceStatusChanged(Event):
     @classmethod
     def from_avro(cls, datum: Mapping[str, Any]) -> Self:
         """Build the record from values fastavro read; they are valid by construction."""
-        status = datum["status"]
-        status = DeviceStatus(status)
-        previous_status = datum["previous_status"]
-        previous_status = None if previous_status is None else DeviceStatus(previous_status)
+        status = DeviceStatus(datum["status"])
+        previous_status = (
+            None if datum["previous_status"] is None else DeviceStatus(datum["previous_status"])
+        )
         return cls.from_trusted(
             {
                 "event_id": datum["event_id"],
@@ -352,8 +346,7 @@ class DoorLocked(Event):
     @classmethod
     def from_avro(cls, datum: Mapping[str, Any]) -> Self:
         """Build the record from values fastavro read; they are valid by construction."""
-        trigger = datum["trigger"]
-        trigger = LockTrigger(trigger)
+        trigger = LockTrigger(datum["trigger"])
         return cls.from_trusted(
             {
                 "event_id": datum["event_id"],
@@ -403,8 +396,7 @@ class DoorUnlocked(Event):
     @classmethod
     def from_avro(cls, datum: Mapping[str, Any]) -> Self:
         """Build the record from values fastavro read; they are valid by construction."""
-        method = datum["method"]
-        method = AccessMethod(method)
+        method = AccessMethod(datum["method"])
         return cls.from_trusted(
             {
                 "event_id": datum["event_id"],
@@ -466,8 +458,7 @@ class EnrichedLockEvent(Event):
     @classmethod
     def from_avro(cls, datum: Mapping[str, Any]) -> Self:
         """Build the record from values fastavro read; they are valid by construction."""
-        reference = datum["reference"]
-        reference = ReferenceStatus(reference)
+        reference = ReferenceStatus(datum["reference"])
         return cls.from_trusted(
             {
                 "event_id": datum["event_id"],
@@ -521,8 +512,7 @@ class GrantUsed(Event):
     @classmethod
     def from_avro(cls, datum: Mapping[str, Any]) -> Self:
         """Build the record from values fastavro read; they are valid by construction."""
-        method = datum["method"]
-        method = AccessMethod(method)
+        method = AccessMethod(datum["method"])
         return cls.from_trusted(
             {
                 "event_id": datum["event_id"],

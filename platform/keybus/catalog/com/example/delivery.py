@@ -110,8 +110,7 @@ class Parcel(AvroRecord):
 
     def to_avro(self) -> dict[str, Any]:
         """Return the record as the values fastavro writes."""
-        declared_value = self.declared_value
-        declared_value = None if declared_value is None else declared_value.to_avro()
+        declared_value = None if self.declared_value is None else self.declared_value.to_avro()
         return {
             "parcel_id": self.parcel_id,
             "size": self.size,
@@ -122,10 +121,10 @@ class Parcel(AvroRecord):
     @classmethod
     def from_avro(cls, datum: Mapping[str, Any]) -> Self:
         """Build the record from values fastavro read; they are valid by construction."""
-        size = datum["size"]
-        size = ParcelSize(size)
-        declared_value = datum["declared_value"]
-        declared_value = None if declared_value is None else Money.from_avro(declared_value)
+        size = ParcelSize(datum["size"])
+        declared_value = (
+            None if datum["declared_value"] is None else Money.from_avro(datum["declared_value"])
+        )
         return cls.from_trusted(
             {
                 "parcel_id": datum["parcel_id"],
@@ -158,8 +157,7 @@ class DeliveryCancelled(Event):
 
     def to_avro(self) -> dict[str, Any]:
         """Return the record as the values fastavro writes."""
-        refund = self.refund
-        refund = None if refund is None else refund.to_avro()
+        refund = None if self.refund is None else self.refund.to_avro()
         return {
             "event_id": self.event_id,
             "occurred_at": self.occurred_at,
@@ -172,10 +170,8 @@ class DeliveryCancelled(Event):
     @classmethod
     def from_avro(cls, datum: Mapping[str, Any]) -> Self:
         """Build the record from values fastavro read; they are valid by construction."""
-        reason = datum["reason"]
-        reason = CancellationReason(reason)
-        refund = datum["refund"]
-        refund = None if refund is None else Money.from_avro(refund)
+        reason = CancellationReason(datum["reason"])
+        refund = None if datum["refund"] is None else Money.from_avro(datum["refund"])
         return cls.from_trusted(
             {
                 "event_id": datum["event_id"],
@@ -227,8 +223,7 @@ class DeliveryCompleted(Event):
     @classmethod
     def from_avro(cls, datum: Mapping[str, Any]) -> Self:
         """Build the record from values fastavro read; they are valid by construction."""
-        outcome = datum["outcome"]
-        outcome = DeliveryOutcome(outcome)
+        outcome = DeliveryOutcome(datum["outcome"])
         return cls.from_trusted(
             {
                 "event_id": datum["event_id"],
@@ -272,14 +267,10 @@ class DeliveryScheduled(Event):
 
     def to_avro(self) -> dict[str, Any]:
         """Return the record as the values fastavro writes."""
-        address = self.address
-        address = address.to_avro()
-        window = self.window
-        window = window.to_avro()
-        parcels = self.parcels
-        parcels = [item.to_avro() for item in parcels]
-        shipping_fee = self.shipping_fee
-        shipping_fee = None if shipping_fee is None else shipping_fee.to_avro()
+        address = self.address.to_avro()
+        window = self.window.to_avro()
+        parcels = [item.to_avro() for item in self.parcels]
+        shipping_fee = None if self.shipping_fee is None else self.shipping_fee.to_avro()
         return {
             "event_id": self.event_id,
             "occurred_at": self.occurred_at,
@@ -298,16 +289,13 @@ class DeliveryScheduled(Event):
     @classmethod
     def from_avro(cls, datum: Mapping[str, Any]) -> Self:
         """Build the record from values fastavro read; they are valid by construction."""
-        address = datum["address"]
-        address = Address.from_avro(address)
-        window = datum["window"]
-        window = TimeWindow.from_avro(window)
-        parcels = datum["parcels"]
-        parcels = [Parcel.from_avro(item) for item in parcels]
-        access_mode = datum["access_mode"]
-        access_mode = AccessMode(access_mode)
-        shipping_fee = datum["shipping_fee"]
-        shipping_fee = None if shipping_fee is None else Money.from_avro(shipping_fee)
+        address = Address.from_avro(datum["address"])
+        window = TimeWindow.from_avro(datum["window"])
+        parcels = [Parcel.from_avro(item) for item in datum["parcels"]]
+        access_mode = AccessMode(datum["access_mode"])
+        shipping_fee = (
+            None if datum["shipping_fee"] is None else Money.from_avro(datum["shipping_fee"])
+        )
         return cls.from_trusted(
             {
                 "event_id": datum["event_id"],
