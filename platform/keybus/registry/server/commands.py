@@ -97,7 +97,7 @@ class RegistryCommands:
         mode = self._queries.mode(subject, default_to_global=True)
         if mode == "READONLY":
             raise ErrorCode.OPERATION_NOT_PERMITTED.error(
-                detail=f"Subject '{subject}' is in read-only mode; writes are rejected. "
+                detail=f"Subject '{subject}' is in read-only mode, so writes are rejected. "
                 "PUT /mode READWRITE to allow them."
             )
         return mode
@@ -117,7 +117,7 @@ class RegistryCommands:
     def _check_bound_id(self, requested: int | None, bound: int, subject: Subject) -> None:
         if requested is not None and requested != bound:
             raise ErrorCode.OPERATION_NOT_PERMITTED.error(
-                detail=f"Subject '{subject}' already holds this schema under id {bound}; "
+                detail=f"Subject '{subject}' already contains this schema under id {bound}, so "
                 f"it cannot be registered again under id {requested}."
             )
 

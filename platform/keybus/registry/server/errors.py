@@ -123,6 +123,12 @@ class ErrorCode(Enum):
     STORE_ERROR = (50001, 500, "Store error: {detail}")
     OPERATION_TIMEOUT = (50002, 500, "Operation timed out: {detail}")
     FORWARDING_FAILED = (50003, 500, "Forwarding the request to the primary failed: {detail}")
+    PRIMARY_FENCED = (
+        50003,
+        500,
+        "This instance lost the primary role and wrote nothing: {detail}. Retry, and the "
+        "write goes to the new primary.",
+    )
     UNKNOWN_PRIMARY = (
         50004,
         500,

@@ -144,7 +144,7 @@ def decode_record(key: bytes, value: bytes | None) -> StoreRecord | None:
         return _decode_typed(key_type, key_document, value_document)
     except (KeyError, TypeError, ValueError) as exc:
         raise RecordFormatError(
-            f"Record with key {key!r} has a {key_type} value of the wrong shape ({exc!r}); "
+            f"Record with key {key!r} has a {key_type} value of the wrong shape ({exc!r}). "
             "the schemas topic must contain only Confluent registry records."
         ) from exc
 
@@ -202,7 +202,7 @@ def _loads_object(raw: bytes, what: str) -> dict[str, Any]:
         document = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise RecordFormatError(
-            f"Record {what} {raw[:80]!r} is not JSON; the schemas topic must contain only "
+            f"Record {what} {raw[:80]!r} is not JSON. The schemas topic must contain only "
             "Confluent registry records."
         ) from exc
     if not isinstance(document, dict):

@@ -48,7 +48,7 @@ def parse_schema_request(subject: Subject, body: object) -> SchemaRequest:
     if schema_type not in SUPPORTED_SCHEMA_TYPES:
         raise _invalid(
             subject,
-            f"schemaType {schema_type!r} is not supported; this registry supports "
+            f"schemaType {schema_type!r} is not supported, because this registry supports only "
             f"{', '.join(SUPPORTED_SCHEMA_TYPES)}",
         )
     return SchemaRequest(

@@ -25,21 +25,21 @@ class RegistrySettings(BaseSettings):
     port: int = Field(default=8081, ge=1, le=65535)
     advertised_url: str | None = Field(
         default=None,
-        description="URL other instances forward writes to; default http://HOST:PORT.",
+        description="URL other instances forward writes to. Default http://HOST:PORT.",
     )
     schemas_topic: str = "_schemas"
     coordination_topic: str | None = Field(
         default=None,
-        description="Election and high-water-mark topic; default <schemas_topic>_keybus.",
+        description="Election and high-water-mark topic. Default <schemas_topic>_keybus.",
     )
     replication_factor: int | None = Field(
-        default=None, ge=1, description="Replication of new topics; default min(3, brokers)."
+        default=None, ge=1, description="Replication of new topics. Default min(3, brokers)."
     )
     default_compatibility: str = "BACKWARD"
     max_request_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     auth_file: Path | None = Field(
         default=None,
-        description="File of `user:password:role` lines (role read-only or read-write); "
+        description="File of `user:password:role` lines (role read-only or read-write). "
         "when set, every request but /health needs HTTP basic authentication.",
     )
     startup_timeout_s: float = Field(default=60.0, gt=0)

@@ -204,7 +204,7 @@ class KafkaStore:
         logger.info("Opened fenced writer transactional_id=%s", transactional_id)
 
     async def close_writer(self) -> None:
-        """Close the writer; a primary that steps down writes nothing more."""
+        """Close the writer, so that a primary that steps down writes nothing more."""
         producer, self._producer = self._producer, None
         if producer is not None:
             await asyncio.to_thread(producer.flush, 5.0)
@@ -235,9 +235,7 @@ class KafkaStore:
         if last_offsets is None:
             self._producer = None
             self.on_fenced()
-            raise ErrorCode.FORWARDING_FAILED.error(
-                detail="this instance was fenced by a newer primary; nothing was written"
-            )
+            raise ErrorCode.PRIMARY_FENCED.error(detail="a newer primary fenced its writer")
         for topic, offset in last_offsets.items():
             await self._wait_applied(topic, offset + 1, timeout_s)
 
@@ -260,7 +258,7 @@ def _high_watermark(consumer: Consumer, topic: str, timeout_s: float = 30.0) -> 
 def _run_transaction(
     producer: Producer, payloads: list[tuple[str, bytes, bytes | None]], timeout_s: float
 ) -> dict[str, int] | None:
-    """Write payloads in one transaction; return the last offset per topic, None if fenced."""
+    """Write payloads in one transaction and return the last offset per topic, or None if fenced."""
     offsets: dict[str, int] = {}
 
     def delivered(error: KafkaError | None, message: Message) -> None:
@@ -282,6 +280,6 @@ def _run_transaction(
         if error.txn_requires_abort():
             producer.abort_transaction(timeout_s)
         raise ErrorCode.STORE_ERROR.error(
-            detail=f"the write transaction failed ({error.str()}); nothing was written. Retry."
+            detail=f"the write transaction failed ({error.str()}) and nothing was written. Retry."
         ) from exc
     return offsets

@@ -20,7 +20,7 @@ _ADMIN_TIMEOUT_S = 30.0
 def ensure_topics(
     bootstrap_servers: str, topics: StoreTopics, replication_factor: int | None
 ) -> None:
-    """Create missing registry topics; reject existing ones with more than one partition."""
+    """Create missing registry topics, and reject existing ones with several partitions."""
     admin = AdminClient({"bootstrap.servers": bootstrap_servers})
     metadata = admin.list_topics(timeout=_ADMIN_TIMEOUT_S)
     replicas = replication_factor or min(3, len(metadata.brokers))
@@ -31,7 +31,7 @@ def ensure_topics(
             missing.append(_new_topic(name, replicas))
         elif len(existing.partitions) != 1:
             raise ConfigurationError(
-                f"Topic {name} has {len(existing.partitions)} partitions; the registry needs "
+                f"Topic {name} has {len(existing.partitions)} partitions, but the registry needs "
                 "exactly one so that every instance applies records in one order. Use "
                 "another topic name or recreate it with one partition."
             )
