@@ -97,6 +97,7 @@ class Consumer:
         self._handlers: dict[str, tuple[type[Event], Handler, bool]] = {}
         self._stopping = threading.Event()
         self._closed = False
+        self._subscribed = False
         self.handled = 0
 
     def __enter__(self) -> Self:
@@ -158,25 +159,38 @@ class Consumer:
         """
         if self._closed:
             raise ClientClosedError("Consumer is closed; create a new one to consume again.")
-        self._kafka.subscribe(self.subscribed_topics(), on_revoke=self._on_revoke)
+        if not self._subscribed:
+            self._kafka.subscribe(self.subscribed_topics(), on_revoke=self._on_revoke)
+            self._subscribed = True
         handled_before = self.handled
-        last_record = time.monotonic()
-        with self._signals(handle_signals):
-            while not self._stopping.is_set():
-                messages = self._kafka.consume(self.batch_size, poll_timeout_s)
-                if messages:
-                    last_record = time.monotonic()
-                elif idle_timeout_s is not None and time.monotonic() - last_record > idle_timeout_s:
-                    break
-                for message in messages:
-                    if self._stopping.is_set():
-                        break
-                    self._process(message)
-                    if max_events is not None and self.handled - handled_before >= max_events:
-                        self._stopping.set()
-        self._stopping.clear()
+        try:
+            with self._signals(handle_signals):
+                self._loop(handled_before, max_events, idle_timeout_s, poll_timeout_s)
+        finally:
+            self._stopping.clear()
         self.commit()
         return self.handled - handled_before
+
+    def _loop(
+        self,
+        handled_before: int,
+        max_events: int | None,
+        idle_timeout_s: float | None,
+        poll_timeout_s: float,
+    ) -> None:
+        last_record = time.monotonic()
+        while not self._stopping.is_set():
+            messages = self._kafka.consume(self.batch_size, poll_timeout_s)
+            if messages:
+                last_record = time.monotonic()
+            elif idle_timeout_s is not None and time.monotonic() - last_record > idle_timeout_s:
+                return
+            for message in messages:
+                if self._stopping.is_set():
+                    return
+                self._process(message)
+                if max_events is not None and self.handled - handled_before >= max_events:
+                    self._stopping.set()
 
     def stop(self) -> None:
         """Ask `run()` to return after the record in hand; safe from signal handlers and threads."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,7 +13,13 @@ from confluent_kafka import KafkaError
 
 from keybus.client.errors import DeliveryError, MessageTooLargeError
 
-__all__ = ["DeliveryHandle", "DeliveryResult", "delivery_error", "too_large_error"]
+__all__ = [
+    "DeliveryHandle",
+    "DeliveryResult",
+    "DeliveryWatcher",
+    "delivery_error",
+    "too_large_error",
+]
 
 _SIZE_ERRORS = frozenset({KafkaError.MSG_SIZE_TOO_LARGE})
 
@@ -129,6 +137,67 @@ class DeliveryHandle:
             kafka_error="_WAIT_TIMED_OUT",
             retryable=True,
         )
+
+
+class DeliveryWatcher:
+    """Serve delivery callbacks on a background thread and settle asyncio futures.
+
+    The thread starts on the first `wait()`, so producers that never use asyncio run
+    no extra thread.
+
+    NOTE: unlike `DeliveryHandle.result()`, this path does not resend a record that
+    the broker rejected only because it shared a batch with an oversized one, so such
+    an event fails with MessageTooLargeError; publish it again with `publish()`.
+    """
+
+    def __init__(self, poll: Callable[[float], Any]) -> None:
+        self._poll = poll
+        self._lock = threading.Lock()
+        self._pending: list[tuple[DeliveryHandle, Callable[[], object]]] = []
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    async def wait(self, handle: DeliveryHandle) -> DeliveryResult:
+        """Return the handle's result without blocking the running event loop."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[DeliveryResult] = loop.create_future()
+        with self._lock:
+            self._pending.append(
+                (handle, lambda: loop.call_soon_threadsafe(_settle, future, handle))
+            )
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="keybus-producer-deliveries", daemon=True
+                )
+                self._thread.start()
+        return await future
+
+    def stop(self) -> None:
+        """Stop the thread, if one runs."""
+        self._stopped.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5.0)
+
+    def _run(self) -> None:
+        while not self._stopped.is_set():
+            self._poll(0.05)
+            with self._lock:
+                waiting = []
+                for handle, settle in self._pending:
+                    if handle.done:
+                        settle()
+                    else:
+                        waiting.append((handle, settle))
+                self._pending = waiting
+
+
+def _settle(future: asyncio.Future[DeliveryResult], handle: DeliveryHandle) -> None:
+    if future.done():
+        return
+    if handle.error is not None:
+        future.set_exception(handle.error)
+    elif handle.result_value is not None:
+        future.set_result(handle.result_value)
 
 
 def delivery_error(

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Self
 
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka import Producer as KafkaProducer
 
-from keybus.client.delivery import DeliveryHandle, DeliveryResult, too_large_error
+from keybus.client.delivery import (
+    DeliveryHandle,
+    DeliveryResult,
+    DeliveryWatcher,
+    too_large_error,
+)
 from keybus.client.errors import (
     ClientClosedError,
     DeliveryError,
@@ -102,10 +105,7 @@ class Producer:
         self._dict_serializers: dict[str, AvroSerializer] = {}
         self._closed = False
         self._in_transaction = False
-        self._poller: threading.Thread | None = None
-        self._poller_stop = threading.Event()
-        self._watch_lock = threading.Lock()
-        self._watchers: list[tuple[DeliveryHandle, Callable[[], object]]] = []
+        self._watcher = DeliveryWatcher(self._kafka.poll)
         for event_type in event_types:
             self.serializer(event_type)
         if transactional_id is not None:
@@ -160,15 +160,8 @@ class Producer:
         self, event: Event, *, topic: str | None = None, traceparent: str | None = None
     ) -> DeliveryResult:
         """Publish one event from asyncio code; await the delivery without blocking the loop."""
-        self._start_poller()
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[DeliveryResult] = loop.create_future()
         handle = self.publish_nowait(event, topic=topic, traceparent=traceparent)
-        if handle.done:
-            _settle(future, handle)
-        else:
-            self._watch(handle, lambda: loop.call_soon_threadsafe(_settle, future, handle))
-        return await future
+        return await self._watcher.wait(handle)
 
     def publish_batch(
         self, events: Sequence[Event], *, topic: str | None = None, timeout_s: float | None = 60.0
@@ -397,42 +390,5 @@ class Producer:
             self.flush(timeout_s)
         finally:
             self._closed = True
-            self._poller_stop.set()
-            if self._poller is not None:
-                self._poller.join(timeout=5.0)
+            self._watcher.stop()
             logger.info("producer closed transactional_id=%s", self.transactional_id)
-
-    def _start_poller(self) -> None:
-        if self._poller is None:
-            self._poller = threading.Thread(
-                target=self._poll_loop, name="keybus-producer-poll", daemon=True
-            )
-            self._poller.start()
-
-    def _poll_loop(self) -> None:
-        while not self._poller_stop.is_set():
-            self._kafka.poll(0.05)
-            self._notify_watchers()
-
-    def _watch(self, handle: DeliveryHandle, callback: Callable[[], object]) -> None:
-        with self._watch_lock:
-            self._watchers.append((handle, callback))
-
-    def _notify_watchers(self) -> None:
-        with self._watch_lock:
-            pending = []
-            for handle, callback in self._watchers:
-                if handle.done:
-                    callback()
-                else:
-                    pending.append((handle, callback))
-            self._watchers = pending
-
-
-def _settle(future: asyncio.Future[DeliveryResult], handle: DeliveryHandle) -> None:
-    if future.done():
-        return
-    if handle.error is not None:
-        future.set_exception(handle.error)
-    elif handle.result_value is not None:
-        future.set_result(handle.result_value)
