@@ -12,12 +12,19 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Produ
 
 from keybus.errors import KeybusError
 from keybus.retry.classify import ErrorClassifier, FailureKind
-from keybus.retry.errors import ConsumerStoppedError, UndecodableRecordError
+from keybus.retry.errors import ConsumerStoppedError, ParkingError, UndecodableRecordError
 from keybus.retry.headers import DUE_MS
+from keybus.retry.offsets import OffsetBook
 from keybus.retry.pausing import InPlaceAttempts, PartitionKey, PauseBook
 from keybus.retry.policy import DeadLetterReason, RetryPolicy
 from keybus.retry.record import InboundRecord
-from keybus.retry.router import DeadLetterHandler, FailureHandler, ParkAction, producer_settings
+from keybus.retry.router import (
+    DeadLetterHandler,
+    FailureHandler,
+    Outcome,
+    ParkAction,
+    producer_settings,
+)
 
 __all__ = ["ConsumerStats", "Decoder", "Handler", "RecordFilter", "RetryingConsumer"]
 
@@ -105,7 +112,7 @@ class RetryingConsumer:
         self.pauses = PauseBook(self.consumer)
         self._retry_tiers = {tier for topic in self.topics for tier in self._tiers(topic)}
         self._in_place: dict[PartitionKey, InPlaceAttempts] = {}
-        self._pending: dict[PartitionKey, int] = {}
+        self.offsets = OffsetBook()
         self._last_commit_s = time.monotonic()
         self._subscribed = False
 
@@ -148,6 +155,8 @@ class RetryingConsumer:
         """Resume due partitions, poll one batch and handle it; return records handled."""
         if not self._subscribed:
             self.subscribe()
+        self.failures.producer.poll(0)
+        self.offsets.raise_failures()
         self.pauses.resume_due(time.time())
         next_due = self.pauses.next_due_s()
         if next_due is not None:
@@ -167,6 +176,11 @@ class RetryingConsumer:
             return (message.topic() or "", message.partition() or 0) not in self.pauses
         if error.code() == KafkaError._PARTITION_EOF:
             return False
+        if error.code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
+            # A topic created a moment ago may be missing from the broker's metadata for a
+            # while; a tier that stays missing also makes parking fail, with its name.
+            logger.warning("subscribed topic not available group=%s error=%s", self.group, error)
+            return False
         if error.fatal() or not error.retriable():
             raise KafkaException(error)
         logger.warning("consumer error group=%s error=%s", self.group, error)
@@ -184,7 +198,7 @@ class RetryingConsumer:
                 return
         if self._process(record):
             self._in_place.pop(key, None)
-            self._pending[key] = record.offset + 1
+            self.offsets.done(key, record.offset)
 
     def process(self, record: InboundRecord) -> None:
         """Decode, filter and handle one record, raising what the handler raised."""
@@ -221,12 +235,42 @@ class RetryingConsumer:
             FailureKind.RETRYABLE
         ):
             return self._retry_in_place(record, error)
-        outcome = self.failures.handle(record, error)
+        outcome = self.failures.route(record, error)
+        self._send(record, outcome)
         if outcome.action is ParkAction.RETRY:
             self.stats.retried += 1
         else:
             self.stats.dead_lettered += 1
         return True
+
+    def _send(self, record: InboundRecord, outcome: Outcome) -> None:
+        """Produce the parked copy without waiting; the commit waits for its acknowledgement."""
+        key = (record.topic, record.partition)
+        self.offsets.in_flight(key, record.offset)
+
+        def on_done(problem: str | None) -> None:
+            if problem is None:
+                self.offsets.acknowledged(key, record.offset)
+                return
+            self.offsets.failed(
+                ParkingError(
+                    f"Record {record.topic}[{record.partition}]@{record.offset} could not be "
+                    f"written to {outcome.destination}: {problem}. Its offset was not "
+                    f"committed; check that {outcome.destination} exists (`keybus topics "
+                    "apply`) and the brokers are reachable, then restart the consumer.",
+                    topic=record.topic,
+                    destination=outcome.destination,
+                )
+            )
+
+        while True:
+            try:
+                self.failures.send(record, outcome, on_done)
+            except BufferError:
+                # The producer queue is full: serve delivery reports until there is room.
+                self.failures.producer.poll(0.1)
+            else:
+                return
 
     def _retry_in_place(self, record: InboundRecord, error: Exception) -> bool:
         assert self.policy.in_place is not None
@@ -270,13 +314,18 @@ class RetryingConsumer:
         return True
 
     def _commit_if_due(self) -> None:
-        if self._pending and time.monotonic() - self._last_commit_s >= self.commit_interval_s:
+        if self.offsets and time.monotonic() - self._last_commit_s >= self.commit_interval_s:
             self._commit_pending()
 
-    def _commit_pending(self, keys: Sequence[PartitionKey] | None = None) -> None:
-        chosen = list(self._pending) if keys is None else [k for k in keys if k in self._pending]
-        if chosen:
-            offsets = [TopicPartition(t, p, self._pending.pop((t, p))) for t, p in chosen]
+    def _commit_pending(
+        self, keys: list[PartitionKey] | None = None, *, wait: bool = False
+    ) -> None:
+        """Commit past handled records and acknowledged copies; `wait` flushes copies first."""
+        if wait:
+            self.failures.producer.flush(self.failures.ack_timeout_s)
+        self.failures.producer.poll(0)
+        offsets = self.offsets.commit_offsets(keys)
+        if offsets:
             self.consumer.commit(offsets=offsets, asynchronous=False)
         self._last_commit_s = time.monotonic()
 
@@ -286,10 +335,11 @@ class RetryingConsumer:
     def _on_revoke(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
         keys = [(tp.topic, tp.partition) for tp in partitions]
         try:
-            self._commit_pending(keys)
+            self._commit_pending(keys, wait=True)
         except KafkaException as exc:
             logger.warning("commit on revoke failed group=%s error=%s", self.group, exc)
         self.pauses.forget(keys)
+        self.offsets.forget(keys)
         for key in keys:
             self._in_place.pop(key, None)
         logger.info("partitions revoked group=%s count=%s", self.group, len(partitions))
@@ -297,10 +347,9 @@ class RetryingConsumer:
     def close(self) -> None:
         """Commit what was handled or parked and leave the group."""
         try:
-            self._commit_pending()
+            self._commit_pending(wait=True)
         finally:
             self.consumer.close()
-            self.failures.producer.flush(self.failures.ack_timeout_s)
         logger.info("retrying consumer closed group=%s stats=%s", self.group, self.stats)
 
 

@@ -57,8 +57,10 @@ class FailureHandler:
 
     `handle` returns only after the broker acknowledged the parked copy, so the caller
     commits the failed record's offset afterwards and a crash in between yields a
-    duplicate, never a loss. Retry tiers and the dead-letter topic are named after the
-    topic where the event was first consumed, so a record keeps its topics on every hop.
+    duplicate, never a loss. `route` and `send` split the same work for callers that
+    track acknowledgements themselves and commit only past acknowledged copies. Retry
+    tiers and the dead-letter topic are named after the topic where the event was first
+    consumed, so a record keeps its topics on every hop.
 
     Args:
         producer: an idempotent `acks=all` producer (see `producer_settings`).
@@ -112,6 +114,17 @@ class FailureHandler:
                 the record's offset must not be committed.
             ParkingError: the broker did not acknowledge the parked copy in time.
         """
+        outcome = self.route(record, error)
+        self._produce(record, outcome)
+        self._parked(record, outcome)
+        return outcome
+
+    def route(self, record: InboundRecord, error: BaseException) -> Outcome:
+        """Return where `record` goes after `error`, producing nothing.
+
+        Raises:
+            ConsumerStoppedError: `error` is classified as fatal.
+        """
         kind = self.classifier.classify(error)
         if kind is FailureKind.STOP:
             raise ConsumerStoppedError(
@@ -124,12 +137,39 @@ class FailureHandler:
             ) from error
         now_ms = int(self.clock() * 1000)
         state = FailureState.of(record, self.group).failed(error, now_ms)
-        outcome = self.decide(state, kind, now_ms)
-        self._produce(record, outcome)
+        return self.decide(state, kind, now_ms)
+
+    def send(
+        self, record: InboundRecord, outcome: Outcome, on_done: Callable[[str | None], object]
+    ) -> None:
+        """Produce the parked copy without waiting; `on_done` gets None once acknowledged.
+
+        `on_done` runs inside a later `producer.poll()` or `flush()` with None, or with
+        the error text when the copy was not written. Until then the caller must not
+        commit the record's offset.
+        """
+
+        def on_delivery(error: KafkaError | None, _message: Message) -> None:
+            if error is None:
+                self._parked(record, outcome)
+            on_done(None if error is None else str(error))
+
+        self.producer.produce(
+            outcome.destination,
+            key=record.key,
+            value=record.value,
+            headers=self._headers(record, outcome),
+            on_delivery=on_delivery,
+        )
+
+    def _parked(self, record: InboundRecord, outcome: Outcome) -> None:
         self._log(record, outcome)
         if outcome.action is ParkAction.DEAD_LETTER:
             self._notify_dead_letter(record, outcome)
-        return outcome
+
+    @staticmethod
+    def _headers(record: InboundRecord, outcome: Outcome) -> list[tuple[str, str | bytes | None]]:
+        return list(write_headers(record.headers, outcome.state))
 
     def decide(self, state: FailureState, kind: FailureKind, now_ms: int) -> Outcome:
         """Return the next tier or the dead letters for a record whose state is `state`."""
@@ -161,8 +201,7 @@ class FailureHandler:
         state = replace(state, attempts=state.attempts - 1 + attempts)
         outcome = self._dead_letter(state, reason)
         self._produce(record, outcome)
-        self._log(record, outcome)
-        self._notify_dead_letter(record, outcome)
+        self._parked(record, outcome)
         return outcome
 
     def _dead_letter(self, state: FailureState, reason: DeadLetterReason) -> Outcome:
@@ -179,14 +218,11 @@ class FailureHandler:
             else:
                 acknowledged.append(message)
 
-        headers: list[tuple[str, str | bytes | None]] = list(
-            write_headers(record.headers, outcome.state)
-        )
         self.producer.produce(
             outcome.destination,
             key=record.key,
             value=record.value,
-            headers=headers,
+            headers=self._headers(record, outcome),
             on_delivery=on_delivery,
         )
         self.producer.flush(self.ack_timeout_s)

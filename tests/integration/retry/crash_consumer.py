@@ -2,7 +2,7 @@
 
 Usage: crash_consumer.py BOOTSTRAP_SERVERS SOURCE_TOPIC GROUP. Records whose key starts
 with `fail-` fail; every other record is handled. It prints `HANDLED <key>` after a
-record is handled and `PARKED <key>` after its retry copy is acknowledged, and it never
+record is handled and `PARKED <key>` once its retry copy is acknowledged, and it never
 commits by itself (the commit interval is an hour), so a kill after a `PARKED` line
 lands between writing to the retry tier and committing.
 """
@@ -10,8 +10,11 @@ lands between writing to the retry tier and committing.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
-from keybus.retry import InboundRecord, RetryingConsumer, RetryPolicy
+from keybus.retry import InboundRecord, Outcome, RetryingConsumer, RetryPolicy
+
+OnDone = Callable[[str | None], object]
 
 
 def main() -> None:
@@ -34,14 +37,17 @@ def main() -> None:
         # The broker's minimum, so the group notices the killed member within seconds.
         consumer_config={"session.timeout.ms": 6000},
     )
-    route = consumer.failures.handle
+    send = consumer.failures.send
 
-    def handle_and_report(record: InboundRecord, error: BaseException):  # type: ignore[no-untyped-def]
-        outcome = route(record, error)
-        print(f"PARKED {(record.key or b'').decode()}", flush=True)
-        return outcome
+    def send_and_report(record: InboundRecord, outcome: Outcome, on_done: OnDone) -> None:
+        def report(problem: str | None) -> None:
+            on_done(problem)
+            if problem is None:
+                print(f"PARKED {(record.key or b'').decode()}", flush=True)
 
-    consumer.failures.handle = handle_and_report  # type: ignore[method-assign]
+        send(record, outcome, report)
+
+    consumer.failures.send = send_and_report  # type: ignore[method-assign]
     print("READY", flush=True)
     while True:
         consumer.poll_once(timeout_s=0.2)

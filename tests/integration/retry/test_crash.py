@@ -7,9 +7,11 @@ and killed by its pid. Nothing is faked; duplicates are allowed and counted.
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -32,22 +34,27 @@ def _run_until_parked(servers: str, source: str, group: str, expected: int) -> C
         stdout=subprocess.PIPE,
         text=True,
     )
+    lines: queue.Queue[str] = queue.Queue()
+    assert process.stdout is not None
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stdout or ()])
+    reader.start()
     handled: Counter[str] = Counter()
     parked = 0
     deadline = time.monotonic() + 60
     try:
-        assert process.stdout is not None
-        for line in process.stdout:
-            kind, _, key = line.strip().partition(" ")
+        while parked < expected and time.monotonic() < deadline:
+            try:
+                kind, _, key = lines.get(timeout=1.0).strip().partition(" ")
+            except queue.Empty:
+                continue
             if kind == "HANDLED":
                 handled[key] += 1
             elif kind == "PARKED":
                 parked += 1
-            if parked == expected or time.monotonic() > deadline:
-                break
     finally:
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
+        reader.join(timeout=10)
     assert parked == expected, f"only {parked} of {expected} records were parked in time"
     assert process.returncode == -signal.SIGKILL
     return handled
