@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 
 import httpx
 from starlette.requests import Request
@@ -21,6 +23,7 @@ OFFSET_HEADER = "x-keybus-schemas-offset"
 """The offset after the primary's write, which a replica applies before it responds."""
 
 _PASSED_HEADERS = ("content-type", "authorization", "accept")
+_RETRY_INTERVAL_S = 0.5
 
 
 class WriteForwarder:
@@ -37,20 +40,55 @@ class WriteForwarder:
         await self._client.aclose()
 
     async def forward(self, request: Request) -> Response | None:
-        """Return the primary's response to a write, or None to handle it here."""
-        if self._role.is_primary:
-            return None
-        if self._role.is_elected and await self._role.wait_ready(self._timeout_s):
-            return None
+        """Return the primary's response to a write, or None to handle it here.
+
+        While no primary accepts connections, for example during a failover, the write
+        waits up to the forwarding timeout for a new primary instead of failing at once.
+        """
+        deadline = time.monotonic() + self._timeout_s
+        attempt = 0
+        while True:
+            if self._role.is_primary:
+                return None
+            if self._role.is_elected and await self._role.wait_ready(self._timeout_s):
+                return None
+            primary_url = self._primary_url(request)
+            if primary_url is not None:
+                try:
+                    response = await self._send(request, primary_url)
+                except httpx.ConnectError as exc:
+                    # The connection was refused, so the primary saw nothing of this write.
+                    reason = f"{primary_url} refused the connection ({exc!r})"
+                    self._give_up_after(deadline, reason, attempt)
+                else:
+                    return await self._relay(response)
+            else:
+                reason = "no other instance has announced itself yet"
+                self._give_up_after(deadline, reason, attempt)
+            attempt += 1
+            await asyncio.sleep(_RETRY_INTERVAL_S)
+
+    def _primary_url(self, request: Request) -> str | None:
         primary = self._store.primary
         if primary is None or primary.instance_id == self._role.instance_id:
-            raise ErrorCode.UNKNOWN_PRIMARY.error(detail="no instance has announced itself yet")
+            return None
         if request.headers.get(FORWARDED_HEADER):
             raise ErrorCode.UNKNOWN_PRIMARY.error(
                 detail=f"a write forwarded to {primary.url} reached an instance that is not "
                 "the primary"
             )
-        response = await self._send(request, primary.url)
+        return primary.url
+
+    def _give_up_after(self, deadline: float, reason: str, attempt: int) -> None:
+        if time.monotonic() >= deadline:
+            logger.warning("Forwarding a write gave up after attempts=%s: %s", attempt + 1, reason)
+            raise ErrorCode.UNKNOWN_PRIMARY.error(
+                detail=f"{reason}, and no new primary took over within {self._timeout_s} s"
+            )
+        if attempt == 0:
+            logger.warning("Waiting for a primary to forward a write to: %s", reason)
+
+    async def _relay(self, response: httpx.Response) -> Response:
         offset = response.headers.get(OFFSET_HEADER)
         if offset is not None and offset.isdigit():
             try:
@@ -78,6 +116,8 @@ class WriteForwarder:
                 content=await request.body(),
                 headers=headers,
             )
+        except httpx.ConnectError:
+            raise
         except httpx.HTTPError as exc:
             logger.warning("Forwarding a write failed primary_url=%s error=%r", primary_url, exc)
             raise ErrorCode.FORWARDING_FAILED.error(
