@@ -145,7 +145,7 @@ def measure(servers: str, registry_url: str, count: int, folder: Path) -> dict[s
     """Run the raw loop and the router on the same input and return their rates."""
     registry = RegistryClient(registry_url)
     rates: dict[str, float] = {}
-    for name in ("raw loop", "router"):
+    for name in ("raw loop", "router", "router exactly once"):
         source = create_topic(servers, f"bench-router-src-{uuid.uuid4().hex[:6]}", PARTITIONS)
         targets = [
             create_topic(servers, f"bench-router-out{i}-{uuid.uuid4().hex[:6]}", 2)
@@ -159,7 +159,8 @@ def measure(servers: str, registry_url: str, count: int, folder: Path) -> dict[s
             raw_loop(servers, registry_url, source, rules, count)
             rates[name] = count / output_span_s(servers, targets, expected, timeout_s=600)
             continue
-        group = start_router(servers, registry_url, rules_path, source, folder)
+        guarantee = "exactly_once" if "exactly" in name else "at_least_once"
+        group = start_router(servers, registry_url, rules_path, source, folder, guarantee=guarantee)
         try:
             rates[name] = count / output_span_s(servers, targets, expected, timeout_s=600)
         finally:
@@ -168,7 +169,7 @@ def measure(servers: str, registry_url: str, count: int, folder: Path) -> dict[s
 
 
 def start_router(
-    servers: str, registry_url: str, rules: Path, source: str, folder: Path
+    servers: str, registry_url: str, rules: Path, source: str, folder: Path, *, guarantee: str
 ) -> WorkerGroup:
     """Start one router worker process and return its group, for the caller to stop."""
     group = WorkerGroup(
@@ -179,6 +180,7 @@ def start_router(
             "KEYBUS_REGISTRY_URL": registry_url,
             "KEYBUS_RULES_FILE": str(rules),
             "KEYBUS_APP_ID": f"bench-{source}",
+            "KEYBUS_PROCESSING_GUARANTEE": guarantee,
         },
     )
     group.start(1)
@@ -198,6 +200,7 @@ def main() -> None:
         finally:
             registry.stop()
     raw, routed = result["rates"]["raw loop"], result["rates"]["router"]
+    exactly_once = result["rates"]["router exactly once"]
     section = f"""## router: Faust router next to a raw consume-match-produce loop
 
 {count:,} records ({PARTITIONS} partitions) against {RULES} rules giving {result["expected"]:,}
@@ -207,7 +210,10 @@ confluent-kafka consumer and producer doing the same decoding and matching.
 | pipeline | records/s | ratio to raw loop |
 | --- | ---: | ---: |
 | raw confluent-kafka loop | {raw:,.0f} | 1.00 |
-| router topology (Faust) | {routed:,.0f} | {routed / raw:.2f} |
+| router topology (Faust), at least once | {routed:,.0f} | {routed / raw:.2f} |
+| router topology (Faust), exactly once | {exactly_once:,.0f} | {exactly_once / raw:.2f} |
+
+Exactly once runs at {exactly_once / routed:.2f} of at least once.
 
 Both share the two cores with the broker and the registry. The router's per-record
 cost is Faust's event handling (aiokafka, one asyncio task) on top of the same decoding
