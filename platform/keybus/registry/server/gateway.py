@@ -30,6 +30,9 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _MAX_CACHE_ENTRIES = 10_000
+# Bodies and keys of cached responses together stay under this, since one schema may be
+# as large as the request limit.
+_MAX_CACHE_BYTES = 64 * 1024 * 1024
 # Reads that a read-only user may send with POST: a look-up and a compatibility test
 # change nothing.
 _READ_POSTS = ("/compatibility/",)
@@ -57,6 +60,7 @@ class Gateway:
         self._users = users
         self._max_request_bytes = max_request_bytes
         self._cache: dict[tuple[str, str, bytes, bytes], tuple[int, bytes]] = {}
+        self._cache_bytes = 0
         self._cache_generation = -1
         self._credentials: dict[bytes, User | None] = {}
 
@@ -77,7 +81,7 @@ class Gateway:
             await self._app(scope, _replay(body, receive), send)
             return
         if self._cache_generation != self._state.generation:
-            self._cache.clear()
+            self._clear_cache()
             self._cache_generation = self._state.generation
         key = (scope["method"], scope["path"], scope["query_string"], body)
         cached = self._cache.get(key)
@@ -112,9 +116,15 @@ class Gateway:
     def _store(self, key: tuple[str, str, bytes, bytes], generation: int, body: bytes) -> None:
         if generation != self._state.generation or generation != self._cache_generation:
             return
-        if len(self._cache) >= _MAX_CACHE_ENTRIES:
-            self._cache.clear()
+        size = len(body) + len(key[3]) + len(key[1]) + len(key[2])
+        if len(self._cache) >= _MAX_CACHE_ENTRIES or self._cache_bytes + size > _MAX_CACHE_BYTES:
+            self._clear_cache()
         self._cache[key] = (200, body)
+        self._cache_bytes += size
+
+    def _clear_cache(self) -> None:
+        self._cache.clear()
+        self._cache_bytes = 0
 
     def _authorize(self, scope: Scope) -> None:
         if self._users is None or scope["path"] == "/health":
