@@ -112,9 +112,10 @@ def read_log(path: Path) -> list[FileEvent]:
 def slice_xes(source: Path, target: Path, traces: int) -> Path:
     """Write the first `traces` traces of a gzip XES file, with its header, to `target`."""
     kept = 0
-    with gzip.open(source, "rt", encoding="utf-8") as reader, gzip.open(
-        target, "wt", encoding="utf-8"
-    ) as writer:
+    with (
+        gzip.open(source, "rt", encoding="utf-8") as reader,
+        gzip.open(target, "wt", encoding="utf-8") as writer,
+    ):
         for line in reader:
             if "<trace>" in line:
                 kept += 1

@@ -71,7 +71,7 @@ LOGS = [
 
 
 @pytest.mark.parametrize("name", LOGS)
-def test_import_matches_file(
+def test_import_matches_file(  # noqa: PLR0917 - pytest fixtures
     name: str,
     kafka: KafkaEndpoint,
     schema_registry: str,
@@ -82,9 +82,7 @@ def test_import_matches_file(
     path = _log_path(name, bpic_slice)
     expected = read_log(path)
 
-    target, (log, mapping, options, result) = _import(
-        path, kafka, schema_registry, topic, tmp_path
-    )
+    target, (log, mapping, options, result) = _import(path, kafka, schema_registry, topic, tmp_path)
     events = read_events(kafka.bootstrap_servers, schema_registry, target)
 
     assert result.rejects == []
