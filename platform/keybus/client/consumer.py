@@ -41,7 +41,7 @@ _DEFAULTS: dict[str, Any] = {
 
 
 class UnknownEventTypeError(KeybusError):
-    """A record's event type has no handler, and the consumer was told to fail on it."""
+    """A record's event type has no handler, and the consumer is configured to fail on it."""
 
 
 class Consumer:
@@ -49,10 +49,10 @@ class Consumer:
 
     Values are decoded with the writer's schema from the registry and resolved to the
     handler's model, so records written with an older or newer compatible schema both
-    reach the handler. An offset is stored for commit only after the handler returns
-    (at least once); stored offsets are committed every `commit_interval_ms`, on
-    partition revocation and on close. SIGTERM and SIGINT stop `run()` after the
-    record in hand.
+    reach the handler. An offset is stored for commit only after the handler returns,
+    which gives at-least-once delivery. Stored offsets are committed every
+    `commit_interval_ms`, on partition revocation and on close. SIGTERM and SIGINT stop
+    `run()` after the record in hand.
 
     Args:
         bootstrap_servers: Kafka's `bootstrap.servers`.

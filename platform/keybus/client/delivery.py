@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -21,12 +22,14 @@ __all__ = [
     "too_large_error",
 ]
 
+logger = logging.getLogger(__name__)
+
 _SIZE_ERRORS = frozenset({KafkaError.MSG_SIZE_TOO_LARGE})
 
 
 @dataclass(frozen=True, slots=True)
 class DeliveryResult:
-    """Where Kafka stored an event."""
+    """The topic, partition and offset at which Kafka stored an event."""
 
     event_id: str
     event_type: str
@@ -94,14 +97,22 @@ class DeliveryHandle:
             self.error = delivery_error(
                 error, self.event_id, self.event_type, self.topic, self.size_bytes
             )
+            # Logged here too, so that a failure shows even when nobody calls result().
+            logger.warning(
+                "delivery failed event_id=%s event_type=%s topic=%s error=%s",
+                self.event_id,
+                self.event_type,
+                self.topic,
+                error.name(),
+            )
 
     def result(self, timeout_s: float | None = None) -> DeliveryResult:
         """Wait for the delivery, serving delivery callbacks meanwhile.
 
         The broker rejects a whole batch when one record in it is over the topic's
-        size limit, so a record rejected that way is sent once more on its own: a
-        small record that only shared the batch is then delivered, and only the
-        oversized one fails.
+        size limit, so a record rejected that way is sent once more on its own. A small
+        record that only shared the batch is then delivered, and only the oversized one
+        fails.
 
         Raises:
             DeliveryError: Kafka reported a failure, or `timeout_s` passed first.
@@ -146,8 +157,8 @@ class DeliveryWatcher:
     no extra thread.
 
     NOTE: unlike `DeliveryHandle.result()`, this path does not resend a record that
-    the broker rejected only because it shared a batch with an oversized one, so such
-    an event fails with MessageTooLargeError; publish it again with `publish()`.
+    the broker rejected only because it shared a batch with an oversized one. Such an
+    event fails with MessageTooLargeError, and `publish()` sends it again.
     """
 
     def __init__(self, poll: Callable[[float], Any]) -> None:

@@ -52,7 +52,7 @@ class ConsumedRecord:
 
 
 class Decision(StrEnum):
-    """What the consumer does after a failure.
+    """The consumer's next step after a failure.
 
     RETRY runs the handler again on the same record (the policy may sleep first).
     SKIP commits past the record, for example after the policy parked it in a retry or

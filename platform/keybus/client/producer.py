@@ -146,7 +146,7 @@ class Producer:
         Raises:
             SerializationError: the event does not fit its schema.
             MessageTooLargeError: the record is over the producer's or broker's limit.
-            DeliveryError: Kafka reported a failure or did not answer in `timeout_s`.
+            DeliveryError: Kafka reported a failure, or no acknowledgement came within `timeout_s`.
         """
         return self.publish_nowait(event, topic=topic, traceparent=traceparent).result(timeout_s)
 
@@ -201,8 +201,8 @@ class Producer:
     ) -> DeliveryResult:
         """Publish a plain value with an explicit schema, validating it first.
 
-        Union branches are chosen by record name and field set; a dict that fits two
-        record branches equally is rejected instead of being written as the first.
+        Union branches are chosen by record name and field set. A dict that fits two
+        record branches equally well is rejected instead of being written as the first.
         """
         parsed = schema if isinstance(schema, ParsedSchema) else parse_schema(schema)
         serializer = self._dict_serializers.get(parsed.fingerprint)

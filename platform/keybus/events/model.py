@@ -105,7 +105,7 @@ class Event(AvroRecord):
 
     @classmethod
     def topic(cls) -> TopicName:
-        """Return the topic that holds events of this type's aggregate."""
+        """Return the topic that contains the events of this type's aggregate."""
         return TopicName(cls.__topic__)
 
     @classmethod

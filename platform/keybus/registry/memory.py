@@ -17,7 +17,7 @@ __all__ = ["InMemoryRegistry"]
 class InMemoryRegistry:
     """Keep subjects, versions and ids in a dict; no compatibility checks, no HTTP.
 
-    It answers the calls the serializer and deserializer make (`register`, `lookup`,
+    It serves the calls the serializer and deserializer make (`register`, `lookup`,
     `get_schema`) the way a Confluent-compatible registry does: one id per distinct
     schema, shared across subjects, and equal ids for equal schemas spelled differently.
     """

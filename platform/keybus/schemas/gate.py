@@ -28,7 +28,7 @@ class GateResult:
         subject: the registry subject it belongs to.
         compatibility_level: the subject's level (its own, else the global one).
         registered_versions: how many versions the subject holds.
-        already_registered: the subject holds this schema already.
+        already_registered: the subject contains this schema already.
         problems: why registering it would break consumers; empty when it would not.
     """
 
@@ -54,7 +54,7 @@ def check_catalog(
 
     Versions are compared under the subject's compatibility level with keybus's own
     checker, so the gate gives the same verdict against any Confluent-compatible
-    registry; the `_TRANSITIVE` levels compare with every version, the others with
+    registry. The `_TRANSITIVE` levels compare with every version, the others with
     the latest only.
     """
     return [_check_one(event, registry, strategy) for event in catalog]

@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 
 class SchemaRegistry(Protocol):
-    """What the serde layer needs from a registry client."""
+    """The registry client calls the serde layer makes."""
 
     url: str
 
@@ -43,7 +43,7 @@ class AvroSerializer:
     The schema is parsed and checked when the serializer is built, so a schema with an
     invalid default fails at startup, not at the first record. The schema id is
     resolved once per topic: registered when `auto_register` is set, otherwise looked
-    up, so that only schemas the registry already holds reach Kafka.
+    up, so that only schemas the registry already contains reach Kafka.
 
     Args:
         schema: the writer schema, as text, JSON values or a `ParsedSchema`.
@@ -194,7 +194,7 @@ class AvroDeserializer:
         Raises:
             WireFormatError: the bytes do not start with the wire-format header, or the
                 body does not decode with the writer's schema.
-            UnknownSchemaIdError: the registry holds no schema with the framed id.
+            UnknownSchemaIdError: the registry has no schema with the framed id.
         """
         schema_id, body = unframe(data)
         writer = self.writer_schema(schema_id)

@@ -20,11 +20,12 @@ BRANCH_KEY = "-type"
 def tag_union_branches(datum: Any, schema: ParsedSchema) -> Any:
     """Return `datum` with each plain dict in a multi-record union tagged with its branch.
 
-    A dict that already names its branch (a `(name, value)` tuple or a `-type` key) is
-    kept. Otherwise the branch is the record whose field names equal the dict's keys;
-    failing that, the record whose fields cover the keys and default the rest. When
-    several records qualify and their field types do not tell them apart, the value is
-    rejected, because picking one would decide silently which fields survive.
+    A value that already names its branch (a `(name, value)` tuple or a `-type` key)
+    keeps it. Otherwise the branch is the record whose field names equal the dict's
+    keys. When no record matches exactly, it is the record whose fields cover the keys
+    and have defaults for the rest. When several records qualify and their field types
+    do not tell them apart, the value is rejected, because picking one would decide
+    silently which fields survive.
 
     Raises:
         AmbiguousUnionError: a dict fits two or more record branches equally well.
