@@ -14,8 +14,9 @@ __all__ = ["ErrorCode", "RegistryServiceError"]
 class ErrorCode(Enum):
     """A Confluent error code with its HTTP status and message template.
 
-    The numbers follow Confluent Schema Registry's published error codes, so that any
-    Confluent client reacts to them as it would to Confluent's own registry.
+    The numbers follow the constants of `rest/exceptions/Errors.java` in Confluent's
+    schema-registry repository, so that any Confluent client reacts to them as it would
+    to Confluent's own registry.
     """
 
     SUBJECT_NOT_FOUND = (
@@ -66,6 +67,9 @@ class ErrorCode(Enum):
         "Subject '{subject}' does not have subject-level mode configured. "
         "Pass defaultToGlobal=true to read the global mode.",
     )
+    # Confluent's registry sends 40901 since it split error codes per cause (older
+    # versions sent 409). confluent-kafka's Python client (2.16) reads only the HTTP
+    # status, so both work with it.
     INCOMPATIBLE_SCHEMA = (
         40901,
         409,
