@@ -67,9 +67,8 @@ class ErrorCode(Enum):
         "Subject '{subject}' does not have subject-level mode configured. "
         "Pass defaultToGlobal=true to read the global mode.",
     )
-    # Confluent's registry sends 40901 since it split error codes per cause (older
-    # versions sent 409). confluent-kafka's Python client (2.16) reads only the HTTP
-    # status, so both work with it.
+    # Recent versions of Confluent's registry send 40901, and earlier ones sent 409.
+    # confluent-kafka's Python client (2.16) reads only the HTTP status, so either works.
     INCOMPATIBLE_SCHEMA = (
         40901,
         409,
