@@ -187,3 +187,40 @@ def test_concurrent_registrations(schema_registry: str, unique: Callable[[str], 
     assert len({own for _, own in results}) == 10
     versions = httpx.get(f"{schema_registry}/subjects/{shared}/versions").json()
     assert versions == [1]
+
+
+def test_normalize_on_register(http: httpx.Client, unique: Callable[[str], str]) -> None:
+    subject = unique("normalized-value")
+    fields = [{"name": "a", "type": "string"}]
+    first = {"type": "record", "name": "R", "fields": fields, "owner": "x", "tier": 1}
+    reordered = {"type": "record", "name": "R", "fields": fields, "tier": 1, "owner": "x"}
+    params = {"normalize": "true"}
+
+    first_id = http.post(
+        f"/subjects/{subject}/versions", json={"schema": json.dumps(first)}, params=params
+    ).json()["id"]
+    again_id = http.post(
+        f"/subjects/{subject}/versions", json={"schema": json.dumps(reordered)}, params=params
+    ).json()["id"]
+
+    assert again_id == first_id
+    assert http.get(f"/subjects/{subject}/versions").json() == [1]
+
+
+def test_permanent_delete_drops_subject_settings(
+    http: httpx.Client, unique: Callable[[str], str]
+) -> None:
+    subject = unique("settings-value")
+    _register(http, subject, '"float"')
+    http.put(f"/config/{subject}", json={"compatibility": "NONE"})
+    http.put(f"/mode/{subject}", json={"mode": "READWRITE"})
+
+    http.delete(f"/subjects/{subject}")
+    kept = http.get(f"/config/{subject}")
+    http.delete(f"/subjects/{subject}", params={"permanent": "true"})
+    config = http.get(f"/config/{subject}")
+    mode = http.get(f"/mode/{subject}")
+
+    assert kept.json() == {"compatibilityLevel": "NONE"}
+    assert config.json()["error_code"] == 40408
+    assert mode.json()["error_code"] == 40409
