@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import signal
@@ -28,6 +29,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _READY_TIMEOUT_S = 60.0
+_PR_SET_PDEATHSIG = 1
 
 
 class RegistryProcess:
@@ -90,6 +92,13 @@ class RegistryProcess:
             return "(no log)"
 
 
+def _stop_with_parent() -> None:
+    """Ask Linux to send SIGTERM to the child when the test process dies, even by SIGKILL."""
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def start_registry(
     bootstrap_servers: str,
     *,
@@ -117,7 +126,13 @@ def start_registry(
     ]
     environment = {**os.environ, "KEYBUS_LOG_LEVEL": os.environ.get("KEYBUS_LOG_LEVEL", "INFO")}
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=environment)
+        process = subprocess.Popen(
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=environment,
+            preexec_fn=_stop_with_parent,  # noqa: PLW1509 - only calls prctl before exec
+        )
     logger.info("Started registry pid=%s port=%s schemas_topic=%s", process.pid, port, topic)
     return RegistryProcess(process, f"http://127.0.0.1:{port}", topic, log_path)
 
