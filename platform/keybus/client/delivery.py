@@ -7,8 +7,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from confluent_kafka import KafkaError
 
@@ -27,8 +26,7 @@ logger = logging.getLogger(__name__)
 _SIZE_ERRORS = frozenset({KafkaError.MSG_SIZE_TOO_LARGE})
 
 
-@dataclass(frozen=True, slots=True)
-class DeliveryResult:
+class DeliveryResult(NamedTuple):
     """The topic, partition and offset at which Kafka stored an event."""
 
     event_id: str
