@@ -103,6 +103,9 @@ class EventBuilder:
             for a in attributes
         ]
         self._known = {a.column for a in attributes} | set(mapping.role_columns)
+        self._known |= set(mapping.exclude)
+        if mapping.event_id is not None:
+            self._known.add(mapping.event_id)
         self._missing = {
             column: mapping.missing_for(column)
             for column in [*self._known, *mapping.exclude, *(mapping.column_missing_values)]

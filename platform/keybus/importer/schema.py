@@ -4,9 +4,10 @@ Every event record has fixed fields (ids, case, activity, times, resource, lifec
 and an `attributes` record with one field per remaining column. Inference gives each
 attribute column the narrowest type that every non-missing value fits, in this order:
 boolean (`true`/`false`), long (integers without leading zeros), double (decimal
-numbers, so `35.0` stays a double), date (date-only values), timestamp-millis (ISO
-date-times, normalised to UTC), else string. A column with a missing value on some
-row is nullable.
+numbers without leading zeros, so `35.0` stays a double and `007` stays text), date
+(date-only values), timestamp-millis (ISO date-times, normalised to UTC), else string.
+A column with a missing value on some row is nullable, and a column without any value
+is a nullable string.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ COLUMN_PROPERTY = "keybus.column"
 """Field property naming the log column an attribute field comes from."""
 
 _INTEGER = re.compile(r"^[+-]?(0|[1-9][0-9]*)$")
-_DECIMAL = re.compile(r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")
+_DECIMAL = re.compile(r"^[+-]?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$")
 _LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
 _TIMESTAMP_MILLIS = {"type": "long", "logicalType": "timestamp-millis"}
 _DATE = {"type": "int", "logicalType": "date"}
@@ -92,6 +93,8 @@ class _Candidates:
             self.kinds = {kind for kind in self.kinds if _fits(kind, value)}
 
     def kind(self) -> ColumnKind:
+        if self.present == 0:
+            return ColumnKind.STRING
         for kind in (ColumnKind.BOOLEAN, ColumnKind.LONG, ColumnKind.DOUBLE, ColumnKind.DATE):
             if kind in self.kinds:
                 return kind
@@ -306,7 +309,7 @@ def _to_long(value: str) -> int:
 
 def _to_double(value: str) -> float:
     if _DECIMAL.match(value) is None or not math.isfinite(float(value)):
-        raise ValueError(f"{value!r} is not a finite decimal number")
+        raise ValueError(f"{value!r} is not a finite decimal number without leading zeros")
     return float(value)
 
 
