@@ -17,6 +17,7 @@ from keybus.events.model import (
     decode_union,
     encode_union,
     packaged_schema,
+    record_union,
     utc_now,
 )
 from keybus.events.types import (
@@ -49,5 +50,6 @@ __all__ = [
     "new_traceparent",
     "packaged_schema",
     "read_headers",
+    "record_union",
     "utc_now",
 ]

@@ -10,7 +10,7 @@ from importlib import resources
 from typing import Any, ClassVar, Self
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from keybus.serde.schema import ParsedSchema, parse_schema
 from keybus.types import AggregateId, EventType, TopicName
@@ -21,6 +21,7 @@ __all__ = [
     "decode_union",
     "encode_union",
     "packaged_schema",
+    "record_union",
     "utc_now",
 ]
 
@@ -50,7 +51,12 @@ class AvroRecord(BaseModel):
     __avro_name__: ClassVar[str] = ""
 
     def to_avro(self) -> dict[str, Any]:
-        """Return the record as the values fastavro writes, union branches named."""
+        """Return the record as the values fastavro writes.
+
+        NOTE: this generic version does not name union branches, so fastavro picks the
+        branch of a record inside a union of records. Generated models override it and
+        always name the branch.
+        """
         return {name: _to_avro_value(getattr(self, name)) for name in type(self).model_fields}
 
     @classmethod
@@ -135,6 +141,54 @@ def decode_union(value: Any, records: Mapping[str, type[AvroRecord]]) -> Any:
 
 
 _set = object.__setattr__
+
+
+def record_union(*records: type[AvroRecord]) -> BeforeValidator:
+    """Validate a plain dict for a union of records by field set, rejecting ties.
+
+    A model instance keeps its type. A dict becomes the record whose fields equal its
+    keys, or else the record whose fields cover its keys and default the rest. When two
+    records fit equally well, validation fails instead of picking the first, because
+    the choice decides which fields the written event keeps.
+    """
+
+    def choose(value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            return value
+        keys = set(value)
+        exact = [r for r in records if keys == _field_names(r)]
+        covering = [r for r in records if _covers(r, keys)]
+        for candidates in (exact, covering):
+            fitting = [r for r in candidates if _accepts(r, value)]
+            if len(fitting) > 1:
+                names = [r.__avro_name__ for r in fitting]
+                raise ValueError(
+                    f"fields {sorted(keys)} fit union branches {names} equally well; pass "
+                    "a model instance to choose the branch"
+                )
+            if fitting:
+                return fitting[0].model_validate(value)
+        return value
+
+    return BeforeValidator(choose)
+
+
+def _field_names(record: type[AvroRecord]) -> set[str]:
+    return {field.alias or name for name, field in record.model_fields.items()}
+
+
+def _covers(record: type[AvroRecord], keys: set[str]) -> bool:
+    fields = {field.alias or name: field for name, field in record.model_fields.items()}
+    missing = set(fields) - keys
+    return keys <= set(fields) and not any(fields[name].is_required() for name in missing)
+
+
+def _accepts(record: type[AvroRecord], value: Mapping[str, Any]) -> bool:
+    try:
+        record.model_validate(value)
+    except ValidationError:
+        return False
+    return True
 
 
 def _to_avro_value(value: Any) -> Any:

@@ -205,6 +205,12 @@ class ModuleRenderer:
         if isinstance(node, list):
             branches = [self.annotation(branch) for branch in node if branch != "null"]
             joined = " | ".join(branches)
+            records = [b for b in node if (self.definition(b) or {}).get("type") == "record"]
+            if len(records) >= 2:
+                self.need("typing", "Annotated")
+                self.need("keybus.events", "record_union")
+                names = ", ".join(self.annotation(record) for record in records)
+                joined = f"Annotated[{joined}, record_union({names})]"
             return f"{joined} | None" if "null" in node else joined
         if isinstance(node, str):
             if node in _PRIMITIVE_ANNOTATIONS:

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 import pytest
 from fastavro import schemaless_reader
+from pydantic import ValidationError
 
 from keybus.registry import InMemoryRegistry
 from keybus.schemas.catalog import Catalog
@@ -143,6 +144,35 @@ class TestSimilarRecordUnion:
         assert raw["item"][0] == "com.example.test.Large"
         assert isinstance(decoded.item, namespace.Large)
         assert decoded.item.z == 5
+
+    def test_plain_dict_validated_as_large(self, tmp_path: Path) -> None:
+        holder = _event("Holder", [{"name": "item", "type": [self.SMALL, self.LARGE]}])
+        namespace, _ = _bindings(tmp_path, holder)
+
+        event = namespace.Holder(holder_id="h", item={"x": 3, "y": 4, "z": 5})
+
+        assert type(event.item) is namespace.Large
+        assert event.item.z == 5
+
+    def test_plain_dict_with_small_fields_validated_as_small(self, tmp_path: Path) -> None:
+        holder = _event("Holder", [{"name": "item", "type": [self.SMALL, self.LARGE]}])
+        namespace, _ = _bindings(tmp_path, holder)
+
+        event = namespace.Holder(holder_id="h", item={"x": 3, "y": 4})
+
+        assert type(event.item) is namespace.Small
+
+    def test_plain_dict_fitting_same_shapes_rejected(self, tmp_path: Path) -> None:
+        a = _record("A", [("n", "int")])
+        b = _record("B", [("n", "int")])
+        namespace, _ = _bindings(tmp_path, _event("Choice", [{"name": "item", "type": [a, b]}]))
+
+        with pytest.raises(ValidationError) as caught:
+            namespace.Choice(holder_id="h", item={"n": 42})
+
+        assert "fit union branches" in str(caught.value)
+        assert "com.example.test.A" in str(caught.value)
+        assert "com.example.test.B" in str(caught.value)
 
     def test_same_shaped_branch_round_trips_byte_identical(self, tmp_path: Path) -> None:
         a = _record("A", [("n", "int")])

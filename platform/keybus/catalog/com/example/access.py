@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Self
 from uuid import UUID, uuid4
 
 from pydantic import AwareDatetime, Field
@@ -21,6 +21,7 @@ from keybus.events import (
     decode_union,
     encode_union,
     packaged_schema,
+    record_union,
     utc_now,
 )
 
@@ -159,7 +160,7 @@ class AccessGranted(Event):
     grant_id: AvroString
     """Id of the aggregate this event belongs to; the record key."""
     lock_id: AvroString
-    grantee: CourierGrantee | GuestGrantee
+    grantee: Annotated[CourierGrantee | GuestGrantee, record_union(CourierGrantee, GuestGrantee)]
     validity: TimeWindow
     method: AccessMethod
     max_entries: AvroInt = 1
