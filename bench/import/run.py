@@ -1,0 +1,224 @@
+"""Import throughput: `keybus import` of the largest real log next to a raw producer.
+
+One run imports the BPI Challenge 2012 log (262,200 events; `--scale` keeps the first
+part of its traces) with the importer's Python API, which reads the XES file twice (schema
+inference, then publishing), builds and validates each event, encodes it and sends it
+in Kafka transactions of 5,000 rows with a progress record each. It then reads the
+imported records back (key, framed value and headers, all pre-encoded) and sends the
+same records with the raw confluent-kafka producer, with the same producer settings
+(idempotence, acks=all, linger.ms=20), once plainly and once in transactions of 5,000
+records. The stage timings of the reader and the event builder, measured in the same
+run without Kafka, show where the importer's time goes.
+"""
+
+from __future__ import annotations
+
+import gzip
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+from confluent_kafka import Producer as KafkaProducer
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from common import bench_arguments, broker, create_topic, write_section
+from keybus.importer import (
+    EventBuilder,
+    ImportOptions,
+    LogMapping,
+    open_log,
+    plan_import,
+    run_import,
+)
+from keybus.importer.publisher import IMPORT_PRODUCER_CONFIG
+from keybus.testing.registry import start_registry
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+DEFAULT_LOG = REPOSITORY.parent / "shared" / "data" / "event-logs" / "bpic2012.xes.gz"
+TRANSACTION_RECORDS = 5_000
+RAW_SETTINGS: dict[str, Any] = {"acks": "all", "enable.idempotence": True, **IMPORT_PRODUCER_CONFIG}
+
+Record = tuple[bytes, bytes, list[tuple[str, bytes]]]
+
+
+@contextmanager
+def registry(servers: str) -> Iterator[str]:
+    """Run a keybus registry against `servers` for the benchmark's schema."""
+    with tempfile.TemporaryDirectory(prefix="keybus-bench-registry-") as folder:
+        process = start_registry(servers, log_dir=Path(folder))
+        try:
+            process.wait_ready(primary=True)
+            yield process.url
+        finally:
+            process.stop()
+
+
+def scaled_log(source: Path, scale: float, folder: Path) -> Path:
+    """Return `source`, or a copy of its first `scale` share of traces when scale < 1."""
+    if scale >= 1.0:
+        return source
+    with gzip.open(source, "rt", encoding="utf-8") as reader:
+        text = reader.read()
+    traces = text.count("<trace>")
+    keep = max(1, int(traces * scale))
+    head, _, rest = text.partition("<trace>")
+    parts = rest.split("<trace>")[:keep]
+    body = "<trace>" + "<trace>".join(parts)
+    body = body[: body.rfind("</trace>") + len("</trace>")]
+    target = folder / f"head-{keep}-{source.name}"
+    with gzip.open(target, "wt", encoding="utf-8") as writer:
+        writer.write(head + body + "\n</log>\n")
+    return target
+
+
+def import_log(servers: str, url: str, path: Path) -> dict[str, float]:
+    """Import the log into a new topic; return events and seconds per phase."""
+    log = open_log(path)
+    mapping = LogMapping()
+    topic = create_topic(servers, f"bench-import-{uuid.uuid4().hex[:8]}")
+    started = time.perf_counter()
+    plan = plan_import(log, mapping)
+    planned = time.perf_counter()
+    options = ImportOptions(topic=topic, bootstrap_servers=servers, registry_url=url)
+    result = run_import(log, mapping, plan, options)
+    finished = time.perf_counter()
+    return {
+        "topic": topic,  # type: ignore[dict-item]
+        "events": result.published,
+        "plan_s": planned - started,
+        "publish_s": finished - planned,
+        "total_s": finished - started,
+    }
+
+
+def stage_timings(path: Path) -> dict[str, float]:
+    """Time reading the rows alone, then reading and building events, without Kafka."""
+    log = open_log(path)
+    mapping = LogMapping()
+    started = time.perf_counter()
+    for _ in log.rows():
+        pass
+    read_s = time.perf_counter() - started
+    plan = plan_import(log, mapping)
+    builder = EventBuilder(mapping, plan.scan.attributes, log.sha256)
+    started = time.perf_counter()
+    for row in log.rows():
+        builder.build(row)
+    return {"read_s": read_s, "read_build_s": time.perf_counter() - started}
+
+
+def read_records(servers: str, topic: str) -> list[Record]:
+    """Read every committed record of `topic`: the pre-encoded rows of the baseline."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": servers,
+            "group.id": f"bench-{uuid.uuid4().hex[:8]}",
+            "isolation.level": "read_committed",
+            "enable.partition.eof": True,
+        }
+    )
+    partitions = consumer.list_topics(topic, timeout=30).topics[topic].partitions
+    consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+    records: list[Record] = []
+    at_end: set[int] = set()
+    while len(at_end) < len(partitions):
+        for message in consumer.consume(10_000, 1.0):
+            if message.error() is not None:
+                if message.error().code() == KafkaError._PARTITION_EOF:
+                    at_end.add(message.partition())
+                continue
+            records.append((message.key(), message.value(), message.headers() or []))
+    consumer.close()
+    return records
+
+
+def raw_produce(servers: str, records: list[Record], *, transactional: bool) -> float:
+    """Send the records with the raw producer; return seconds."""
+    topic = create_topic(servers, f"bench-import-raw-{uuid.uuid4().hex[:8]}")
+    settings = dict(RAW_SETTINGS, **{"bootstrap.servers": servers})
+    if transactional:
+        settings["transactional.id"] = f"bench-raw-{uuid.uuid4().hex[:8]}"
+    producer = KafkaProducer(settings)
+    if transactional:
+        producer.init_transactions(30)
+    started = time.perf_counter()
+    for start in range(0, len(records), TRANSACTION_RECORDS):
+        if transactional:
+            producer.begin_transaction()
+        for key, value, headers in records[start : start + TRANSACTION_RECORDS]:
+            _produce(producer, topic, key, value, headers)
+        if transactional:
+            producer.commit_transaction(60)
+    producer.flush(60)
+    return time.perf_counter() - started
+
+
+def _produce(
+    producer: KafkaProducer, topic: str, key: bytes, value: bytes, headers: list[Any]
+) -> None:
+    while True:
+        try:
+            producer.produce(topic, value=value, key=key, headers=headers)
+        except BufferError:
+            producer.poll(0.05)
+        else:
+            return
+
+
+def report(
+    path: Path, imported: dict[str, Any], stages: dict[str, float], raw: dict[str, float]
+) -> str:
+    """Return the markdown section of one run."""
+    events = imported["events"]
+    rate = {
+        "keybus import (read twice, infer, build, encode, transactions)": events
+        / imported["total_s"],
+        "keybus import, publishing pass only": events / imported["publish_s"],
+        "raw producer, pre-encoded records, idempotent": events / raw["plain_s"],
+        "raw producer, pre-encoded records, transactions of 5,000": events / raw["txn_s"],
+    }
+    lines = [
+        f"## Import: {path.name} ({events:,} events)",
+        "",
+        "| loop | events/s | ratio to raw idempotent |",
+        "| --- | ---: | ---: |",
+    ]
+    baseline = rate["raw producer, pre-encoded records, idempotent"]
+    lines += [f"| {name} | {value:,.0f} | {value / baseline:.2f} |" for name, value in rate.items()]
+    lines += [
+        "",
+        f"Stages without Kafka, same run: reading the rows {events / stages['read_s']:,.0f} "
+        f"rows/s; reading and building events {events / stages['read_build_s']:,.0f} rows/s. "
+        f"The import reads the file twice (plan {imported['plan_s']:.1f} s, publish "
+        f"{imported['publish_s']:.1f} s).",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Run the import benchmark and append its section to the report."""
+    parser = bench_arguments(__doc__ or "")
+    parser.add_argument("--log", type=Path, default=DEFAULT_LOG, help="The XES log to import.")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="keybus-bench-import-") as folder:
+        path = scaled_log(args.log, args.scale, Path(folder))
+        with broker(args.bootstrap_servers) as servers, registry(servers) as url:
+            imported = import_log(servers, url, path)
+            records = read_records(servers, imported["topic"])
+            raw = {
+                "plain_s": raw_produce(servers, records, transactional=False),
+                "txn_s": raw_produce(servers, records, transactional=True),
+            }
+        stages = stage_timings(path)
+        write_section(args.report, report(path, imported, stages, raw))
+
+
+if __name__ == "__main__":
+    main()
