@@ -79,7 +79,11 @@ class Consumer:
         batch_size: int = 500,
         config: Mapping[str, Any] | None = None,
     ) -> None:
-        self.registry = RegistryClient(registry) if isinstance(registry, str) else registry
+        # A client built here from a URL is closed with this object; a given one is not.
+        self._own_registry: RegistryClient | None = None
+        if isinstance(registry, str):
+            registry = self._own_registry = RegistryClient(registry)
+        self.registry: SchemaRegistry = registry
         self.group_id = group_id
         self.topics = list(topics) if topics is not None else None
         self.unknown_events = unknown_events
@@ -213,6 +217,8 @@ class Consumer:
             self.commit()
         finally:
             self._kafka.close()
+            if self._own_registry is not None:
+                self._own_registry.close()
             logger.info("consumer closed group_id=%s handled=%s", self.group_id, self.handled)
 
     def _process(self, message: Any) -> None:

@@ -89,7 +89,11 @@ class Producer:
         transactional_id: str | None = None,
         config: Mapping[str, Any] | None = None,
     ) -> None:
-        self.registry = RegistryClient(registry) if isinstance(registry, str) else registry
+        # A client built here from a URL is closed with this object; a given one is not.
+        self._own_registry: RegistryClient | None = None
+        if isinstance(registry, str):
+            registry = self._own_registry = RegistryClient(registry)
+        self.registry: SchemaRegistry = registry
         self.source = source
         self.subject_strategy = resolve_strategy(subject_strategy)
         self.auto_register = auto_register
@@ -391,4 +395,6 @@ class Producer:
         finally:
             self._closed = True
             self._watcher.stop()
+            if self._own_registry is not None:
+                self._own_registry.close()
             logger.info("producer closed transactional_id=%s", self.transactional_id)
