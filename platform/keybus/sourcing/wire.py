@@ -166,13 +166,18 @@ class EventEncoder:
         serializer = self._serializer(type(event))
         value = serializer.encode_body(event.to_avro(), serializer.header(self.topic))
         event_id = str(event.event_id)
-        headers = event_headers(
+        cloud_headers = event_headers(
             event_id=event_id,
             event_type=event.event_type(),
             source=self.source,
             occurred_at=event.occurred_at,
             subject=event.aggregate_id,
         )
+        # Faust's client (aiokafka) takes header values as bytes only.
+        headers: Headers = [
+            (name, value.encode() if isinstance(value, str) else value)
+            for name, value in cloud_headers
+        ]
         headers.append((VERSION_HEADER, str(version).encode()))
         headers.append((COMMAND_ID_HEADER, command_id.encode()))
         return EncodedEvent(self.topic, event.aggregate_id.encode(), value, headers, event_id)

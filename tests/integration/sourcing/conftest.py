@@ -23,6 +23,12 @@ from keybus.streams.workers import WorkerGroup
 from keybus.testing import KafkaEndpoint
 
 STREAM_PARTITIONS = 3
+PROJECTION_STREAMS = {
+    "deliveries": 3,
+    "access-grants": 3,
+    "lock-devices": 3,
+    "reference.lock-directory": 1,
+}
 SNAPSHOT_EVERY = 3
 
 
@@ -112,3 +118,14 @@ def command_handler(
     finally:
         workers.stop()
         delete_topics(kafka_admin, prefix, app_id)
+
+
+@pytest.fixture
+def prefix(kafka_admin: AdminClient) -> Iterator[str]:
+    """Create the source streams under a prefix of this test; delete them afterwards."""
+    name = f"projections-{uuid.uuid4().hex[:8]}-"
+    new_topics = [NewTopic(name + stream, count, 1) for stream, count in PROJECTION_STREAMS.items()]
+    for future in kafka_admin.create_topics(new_topics, request_timeout=30).values():
+        future.result()
+    yield name
+    delete_topics(kafka_admin, name)
