@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ from keybus.importer.events import EventBuilder, ImportStats, Reject
 from keybus.importer.mapping import LogMapping
 from keybus.importer.progress import Progress, ensure_topic, progress_topic_name, read_progress
 from keybus.importer.publisher import IMPORT_PRODUCER_CONFIG, ImportProducer, event_record_headers
-from keybus.importer.readers import EventLog, SourceRow
+from keybus.importer.readers import EventLog, RowCache, SourceRow
 from keybus.importer.schema import LogScan, build_schema, columns_from_schema, infer_columns
 from keybus.serde import AvroSerializer, ParsedSchema, SerializationError, parse_schema
 from keybus.types import SchemaId, Subject
@@ -33,13 +33,25 @@ ProgressCallback = Callable[[int], None]
 _PROGRESS_CONFIG = {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}
 
 
+MAX_CACHED_ROWS = 1_000_000
+"""Logs up to this many rows are kept in memory (roughly 250 bytes a row) after the
+inference pass instead of being read a second time."""
+
+
 @dataclass(frozen=True)
 class ImportPlan:
-    """The log's columns and the event schema an import validates against."""
+    """The log's columns, the event schema an import validates against, and cached rows."""
 
     scan: LogScan
     schema: dict[str, Any]
     parsed: ParsedSchema
+    cache: RowCache | None = None
+
+    def rows(self, log: EventLog) -> Iterator[SourceRow]:
+        """Yield the rows of `log`, from the cache when it holds all of them."""
+        if self.cache is not None and self.cache.complete:
+            return self.cache.rows()
+        return log.rows()
 
 
 def plan_import(
@@ -54,14 +66,15 @@ def plan_import(
     With a reviewed schema only the first row is read, to check the mapping's columns,
     and the number of rows stays unknown (None) until the import has run.
     """
-    if schema is None:
-        scan = infer_columns(log.rows(), mapping, infer_rows=infer_rows)
-        schema = build_schema(mapping, scan.attributes)
-    else:
+    if schema is not None:
         first = infer_columns(itertools.islice(log.rows(), 1), mapping)
         attributes = columns_from_schema(schema, "given with --schema")
         scan = LogScan(first.columns, None, attributes)
-    return ImportPlan(scan, schema, parse_schema(schema))
+        return ImportPlan(scan, schema, parse_schema(schema))
+    cache = RowCache(MAX_CACHED_ROWS)
+    scan = infer_columns(cache.keep(log.rows()), mapping, infer_rows=infer_rows)
+    schema = build_schema(mapping, scan.attributes)
+    return ImportPlan(scan, schema, parse_schema(schema), cache)
 
 
 @dataclass(frozen=True)
@@ -134,6 +147,7 @@ class _ImportRun:
         self.builder = EventBuilder(mapping, plan.scan.attributes, log.sha256)
         self.event_type = plan.parsed.name or "keybus.eventlog.LogEvent"
         self.source = f"urn:keybus:import:sha256:{log.sha256}"
+        self.trace_id = log.sha256[:32]
         self.published = 0
 
     def run(self, on_progress: ProgressCallback) -> ImportResult:
@@ -235,7 +249,7 @@ class _ImportRun:
         rejects: list[Reject] = []
         batch: list[_Encoded] = []
         batch_start = last_row = resume_row
-        for source in self.log.rows():
+        for source in self.plan.rows(self.log):
             outcome = self._outcome(serializer, header, source)
             if isinstance(outcome, Reject):
                 rejects.append(outcome)
@@ -288,21 +302,15 @@ class _ImportRun:
         topic = self.options.topic
         with producer.transaction():
             for key, value, event in batch:
-                producer.send_encoded(
-                    topic,
-                    key=key,
-                    value=value,
-                    headers=event_record_headers(event, self.event_type, self.source),
-                    event_id=event["event_id"],
-                    event_type=self.event_type,
+                headers = event_record_headers(
+                    event, event_type=self.event_type, source=self.source, trace_id=self.trace_id
                 )
+                producer.send_encoded(topic, key=key, value=value, headers=headers)
             producer.send_encoded(
                 self.progress_topic,
                 key=self.log.sha256.encode(),
                 value=progress.to_json(),
                 headers=[("content-type", b"application/json")],
-                event_id=f"progress-{last_row}",
-                event_type="keybus.import.Progress",
             )
         self.published += len(batch)
         logger.debug("import batch committed topic=%s last_row=%s", topic, last_row)

@@ -15,7 +15,7 @@ from typing import IO, Literal, cast
 
 from keybus.importer.errors import LogFormatError
 
-__all__ = ["EventLog", "SourceRow", "open_log"]
+__all__ = ["EventLog", "RowCache", "SourceRow", "open_log"]
 
 logger = logging.getLogger(__name__)
 
@@ -192,3 +192,50 @@ def _xes_rows(stream: IO[bytes], path: str) -> Iterator[SourceRow]:
             path=path,
             row=row_number,
         ) from exc
+
+
+class RowCache:
+    """The rows of one read, kept compactly so that a second pass need not read the file.
+
+    Each row is a tuple of values in column order, and equal values share one string.
+    When the log has more than `max_rows` rows, the cache drops what it held and stays
+    incomplete, and the caller reads the file again.
+    """
+
+    def __init__(self, max_rows: int) -> None:
+        self.max_rows = max_rows
+        self.complete = True
+        self._columns: dict[str, int] = {}
+        self._rows: list[tuple[int, tuple[str | None, ...], str | None]] = []
+        self._shared: dict[str, str] = {}
+
+    def keep(self, rows: Iterator[SourceRow]) -> Iterator[SourceRow]:
+        """Yield `rows` unchanged while storing each of them."""
+        for source in rows:
+            if self.complete:
+                self._store(source)
+            yield source
+
+    def _store(self, source: SourceRow) -> None:
+        if len(self._rows) >= self.max_rows:
+            self.complete = False
+            self._rows.clear()
+            self._shared.clear()
+            logger.info("log has over %s rows; it is read again to publish", self.max_rows)
+            return
+        columns = self._columns
+        for column in source.values:
+            if column not in columns:
+                columns[column] = len(columns)
+        values: list[str | None] = [None] * len(columns)
+        share = self._shared.setdefault
+        for column, value in source.values.items():
+            values[columns[column]] = share(value, value)
+        self._rows.append((source.row, tuple(values), source.error))
+
+    def rows(self) -> Iterator[SourceRow]:
+        """Yield the stored rows in file order."""
+        names = list(self._columns)
+        for row, values, error in self._rows:
+            present = {names[i]: value for i, value in enumerate(values) if value is not None}
+            yield SourceRow(row, present, error)

@@ -12,6 +12,7 @@ is a nullable string.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -46,6 +47,7 @@ _DECIMAL = re.compile(r"^[+-]?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$")
 _LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
 _TIMESTAMP_MILLIS = {"type": "long", "logicalType": "timestamp-millis"}
 _DATE = {"type": "int", "logicalType": "date"}
+_CACHED_VALUES = 4_096
 
 
 class ColumnKind(StrEnum):
@@ -289,9 +291,11 @@ def converter(kind: ColumnKind, zone: timezone) -> Callable[[str], Any]:
         return _to_long
     if kind is ColumnKind.DOUBLE:
         return _to_double
+    # Case attributes repeat one value on every event of the case, so parsed dates are
+    # cached per distinct text.
     if kind is ColumnKind.DATE:
-        return lambda value: _to_date(value, zone)
-    return lambda value: _to_timestamp(value, zone)
+        return functools.lru_cache(maxsize=_CACHED_VALUES)(lambda value: _to_date(value, zone))
+    return functools.lru_cache(maxsize=_CACHED_VALUES)(lambda value: _to_timestamp(value, zone))
 
 
 def _to_boolean(value: str) -> bool:
