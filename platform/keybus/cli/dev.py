@@ -17,12 +17,15 @@ from keybus.cluster import (
     known_regions,
     region_cluster,
 )
-from keybus.errors import ConfigurationError
+from keybus.errors import ConfigurationError, KeybusError
+from keybus.registry.server.local import region_registry
 from keybus.settings import DevSettings
 
 __all__ = ["app", "parse_regions"]
 
-app = typer.Typer(help="Run the local platform: Kafka per region.", no_args_is_help=True)
+app = typer.Typer(
+    help="Run the local platform: Kafka and a schema registry per region.", no_args_is_help=True
+)
 
 RegionsOption = Annotated[
     str | None,
@@ -51,7 +54,7 @@ def parse_regions(value: str | None) -> list[str]:
 
 @app.command()
 def up(regions: RegionsOption = None) -> None:
-    """Start Kafka for each region; regions already running are left as they are."""
+    """Start Kafka and a registry for each region; running ones are left as they are."""
     try:
         names = parse_regions(regions)
         clusters = [region_cluster(name) for name in names]
@@ -60,10 +63,23 @@ def up(regions: RegionsOption = None) -> None:
         ) as progress:
             for cluster in clusters:
                 _start(progress, cluster)
-    except (ClusterError, ConfigurationError) as exc:
+                _start_registry(progress, cluster.name)
+    except KeybusError as exc:
         fail(exc)
     for cluster in clusters:
-        console.print(f"[green]up[/] {cluster.name}: Kafka at {cluster.bootstrap_servers}")
+        registry = region_registry(cluster.name)
+        console.print(
+            f"[green]up[/] {cluster.name}: Kafka at {cluster.bootstrap_servers}, "
+            f"registry at {registry.url}"
+        )
+
+
+def _start_registry(progress: Progress, region: str) -> None:
+    registry = region_registry(region)
+    task = progress.add_task(f"{region}: starting the schema registry", total=None)
+    started = registry.start()
+    outcome = "started" if started else "already running"
+    progress.update(task, description=f"{region}: registry {outcome}", total=1, completed=1)
 
 
 def _start(progress: Progress, cluster: LocalKafka) -> None:
@@ -80,7 +96,7 @@ def _start(progress: Progress, cluster: LocalKafka) -> None:
 @app.command()
 def status() -> None:
     """Show each local region: running or not, its pid, address and log."""
-    table = Table("region", "state", "pid", "bootstrap servers", "log")
+    table = Table("region", "state", "pid", "bootstrap servers", "registry", "log")
     for name in known_regions():
         cluster = region_cluster(name)
         if not cluster.folder.exists():
@@ -103,6 +119,8 @@ def down(regions: RegionsOption = None) -> None:
     except ConfigurationError as exc:
         fail(exc)
     for name in names:
+        if region_registry(name).stop():
+            console.print(f"[green]stopped[/] {name} registry")
         cluster = region_cluster(name)
         if cluster.stop():
             console.print(f"[green]stopped[/] {name}")

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 from confluent_kafka.admin import AdminClient
 
@@ -34,6 +35,7 @@ def dev_env(tmp_path: Path) -> dict[str, str]:
         KEYBUS_HOME=str(tmp_path),
         KEYBUS_EAST_KAFKA_PORT=str(free_port()),
         KEYBUS_EAST_CONTROLLER_PORT=str(free_port()),
+        KEYBUS_EAST_REGISTRY_PORT=str(free_port()),
         COLUMNS="200",
     )
     return env
@@ -41,10 +43,14 @@ def dev_env(tmp_path: Path) -> dict[str, str]:
 
 def test_dev_up_then_down_leaves_no_kafka_process(dev_env: dict[str, str]) -> None:
     pid_file = Path(dev_env["KEYBUS_HOME"]) / "clusters" / "east" / "kafka.pid"
+    registry_pid_file = Path(dev_env["KEYBUS_HOME"]) / "registries" / "east" / "registry.pid"
+    registry_url = f"http://127.0.0.1:{dev_env['KEYBUS_EAST_REGISTRY_PORT']}"
     properties = str(pid_file.parent / "server.properties")
     try:
         first = _run(["dev", "up"], dev_env)
         pid = read_pid(pid_file)
+        registry_pid = read_pid(registry_pid_file)
+        health = httpx.get(f"{registry_url}/health", timeout=5).status_code
         second = _run(["dev", "up"], dev_env)
         status = _run(["dev", "status"], dev_env)
     finally:
@@ -59,6 +65,11 @@ def test_dev_up_then_down_leaves_no_kafka_process(dev_env: dict[str, str]) -> No
     assert "stopped east" in down.stdout
     assert not pid_alive(pid, properties)
     assert not pid_file.exists()
+    assert registry_pid is not None
+    assert health == 200
+    assert registry_url in first.stdout
+    assert "stopped east registry" in down.stdout
+    assert not Path(f"/proc/{registry_pid}").exists()
 
 
 def test_dev_up_unknown_region_is_rejected(dev_env: dict[str, str]) -> None:
