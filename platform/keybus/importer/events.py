@@ -10,7 +10,7 @@ Rules for what real logs contain:
   event of the case is kept in place and counted, never re-sorted.
 - Exact duplicates: a row equal in every column to the previous row of its case is a
   separate recorded event; it is imported with `duplicate_of_row` set, or rejected when
-  the mapping says `drop_exact_duplicates`.
+  the mapping sets `drop_exact_duplicates`.
 - Identity: `event_id` is a UUID 5 of the file's SHA-256 and the row number, or of the
   value of the mapping's event id column; a repeated id value is a reject.
 - Lifecycle: start, complete and schedule transitions are separate events, imported

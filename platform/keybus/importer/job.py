@@ -48,7 +48,7 @@ class ImportPlan:
     cache: RowCache | None = None
 
     def rows(self, log: EventLog) -> Iterator[SourceRow]:
-        """Yield the rows of `log`, from the cache when it holds all of them."""
+        """Yield the rows of `log`, from the cache when it contains all of them."""
         if self.cache is not None and self.cache.complete:
             return self.cache.rows()
         return log.rows()
@@ -79,7 +79,7 @@ def plan_import(
 
 @dataclass(frozen=True)
 class ImportOptions:
-    """Where and how an import publishes.
+    """Target and settings of an import.
 
     Attributes:
         topic: the target topic; created when missing.
@@ -106,7 +106,7 @@ class ImportOptions:
 
 @dataclass
 class ImportResult:
-    """What an import run did."""
+    """The outcome of one import run."""
 
     topic: str
     subject: Subject

@@ -78,8 +78,8 @@ def event_record_headers(
 ) -> Headers:
     """Build the CloudEvents headers of one imported event.
 
-    The `traceparent` is derived from the source, not random: the trace is the import of
-    the file (`trace_id`, 32 hex digits) and the span id is the first 16 hex digits of
+    The `traceparent` is derived from the source, not random. Its trace is the import of
+    the file (`trace_id`, 32 hex digits), and its span id is the first 16 hex digits of
     the event id, so the same row always gets the same headers.
     """
     event_id: str = event["event_id"]

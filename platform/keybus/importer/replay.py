@@ -25,7 +25,7 @@ _IDLE_TIMEOUT_S = 60.0
 _REQUIRED_FIELDS = ("event_id", "case_id", "activity", "occurred_at")
 
 Start = Literal["beginning", "stored"] | datetime
-"""Where a replay starts: the first offset, the first record at or after a time, or the
+"""Start of a replay: the first offset, the first record at or after a time, or the
 positions the projection stored (the beginning for a new projection)."""
 
 

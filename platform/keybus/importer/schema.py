@@ -2,7 +2,7 @@
 
 Every event record has fixed fields (ids, case, activity, times, resource, lifecycle)
 and an `attributes` record with one field per remaining column. Inference gives each
-attribute column the narrowest type that every non-missing value fits, in this order:
+attribute column the narrowest type that every non-missing value fits. The order is:
 boolean (`true`/`false`), long (integers without leading zeros), double (decimal
 numbers without leading zeros, so `35.0` stays a double and `007` stays text), date
 (date-only values), timestamp-millis (ISO date-times, normalised to UTC), else string.
@@ -125,7 +125,7 @@ def _fits(kind: ColumnKind, value: str) -> bool:
 
 @dataclass(frozen=True)
 class LogScan:
-    """What a first read of a log found: its columns, rows and attribute types."""
+    """The result of a first read of a log: its columns, rows and attribute types."""
 
     columns: tuple[str, ...]
     rows: int | None

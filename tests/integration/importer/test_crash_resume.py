@@ -1,7 +1,7 @@
-"""Kill `keybus import` with SIGKILL midway, run it again, and count what the topic holds.
+"""Kill `keybus import` with SIGKILL midway, run it again, and count what the topic contains.
 
-Real Kafka and the real keybus registry; the import runs as a separate process of
-the real CLI, killed by its pid once some but not all of its transactions committed.
+Real Kafka and the real keybus registry. The import runs as a separate process of the
+real CLI and is killed by its pid once some but not all of its transactions committed.
 """
 
 from __future__ import annotations

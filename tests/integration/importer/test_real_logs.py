@@ -2,9 +2,10 @@
 
 Nothing is faked: each log is imported with `run_import`, read back with a
 read_committed consumer and fastavro, and compared with figures computed from the
-file by the independent parsers in `logfiles`. The four small logs are imported whole;
-the BPI Challenge 2012 log (262,200 events) is imported whole only by
-`bench/import/run.py`, and here as its first 600 traces, cut from the file unchanged.
+file by the independent parsers in `logfiles`. The four small logs are imported whole.
+The BPI Challenge 2012 log (262,200 events) is imported whole only by
+`bench/import/run.py`, because that takes minutes here, so this module imports its
+first 600 traces, cut from the file unchanged.
 """
 
 from __future__ import annotations

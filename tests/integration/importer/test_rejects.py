@@ -1,7 +1,7 @@
 """Rows that cannot be published go to the rejects file with their row and reason.
 
 Real Kafka and the real keybus registry, driven through the `keybus import` command
-in-process with Typer's runner; the logs are small CSV files written by each test.
+in-process with Typer's runner. The logs are small CSV files written by each test.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Real Kafka and the real keybus registry, driven through the CLI in-process with
 Typer's runner. Two logs are imported one after the other into one topic, under two
-record names; a replay from a time between the imports covers only the second log.
+record names, so a replay from a time between the imports covers only the second log.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """The example rules route real activities of an imported log to their own topics.
 
-Real Kafka and the real keybus registry: the first 300 traces of the BPI Challenge
-2012 log are imported, every committed record is read back as bytes and passed
-through the router's core (`RecordRouter`, the code the router topology runs per
-record, with registry decoding), using `examples/event-logs/rules.yaml` with its
-source topic renamed to the test's topic. Expected counts come from the file.
+Real Kafka and the real keybus registry. The first 300 traces of the BPI Challenge
+2012 log are imported, and every committed record is read back as bytes. Each record
+goes through `RecordRouter`, the code the router topology runs per record, with
+registry decoding and `examples/event-logs/rules.yaml` (its source topic renamed to
+the test's topic). Expected counts come from the file.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 No broker: the rows of the real files go through the importer's reader, schema
 inference and event builder. Expected figures are the counts published with the
-data; for the BPI Challenge 2012 log the first 400 traces are cut from the file and
+data. For the BPI Challenge 2012 log, the first 400 traces are cut from the file and
 the expected figures are counted here from that slice.
 """
 
