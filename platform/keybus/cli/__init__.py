@@ -7,7 +7,7 @@ import os
 
 import typer
 
-from keybus.cli import demo, deploy, dev, dlq, registry, rules, run, schemas, topics
+from keybus.cli import demo, deploy, dev, dlq, drill, mirror, registry, rules, run, schemas, topics
 from keybus.cli.eventlog import app as eventlog_app
 from keybus.cli.importer import import_log
 
@@ -21,6 +21,8 @@ app = typer.Typer(
 )
 app.add_typer(demo.app, name="demo")
 app.add_typer(dev.app, name="dev")
+app.add_typer(drill.app, name="drill")
+app.add_typer(mirror.app, name="mirror")
 app.add_typer(topics.app, name="topics")
 app.add_typer(rules.app, name="rules")
 app.add_typer(registry.app, name="registry")

@@ -13,6 +13,7 @@ length followed by UTF-8 bytes), as written by `org.apache.kafka.connect.mirror`
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import struct
 import uuid
@@ -52,6 +53,8 @@ class Checkpoint:
     upstream_offset: int
     downstream_offset: int
     metadata: str
+    timestamp_ms: int = -1
+    """When MirrorMaker wrote the checkpoint (the record timestamp); -1 when unknown."""
 
 
 @dataclass(frozen=True)
@@ -181,7 +184,10 @@ def read_checkpoints(
     """Read every checkpoint of `source_region` from the target cluster, oldest first."""
     topic = checkpoints_topic(source_region)
     return [
-        decode_checkpoint(record.key() or b"", record.value() or b"")
+        dataclasses.replace(
+            decode_checkpoint(record.key() or b"", record.value() or b""),
+            timestamp_ms=record.timestamp()[1],
+        )
         for record in _read_to_end(bootstrap_servers, topic, timeout_s)
     ]
 

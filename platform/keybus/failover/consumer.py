@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -16,7 +17,7 @@ from keybus.failover.checkpoints import (
     translate_offsets,
 )
 from keybus.failover.errors import OffsetTranslationError
-from keybus.failover.positions import StartPolicy, resolve_start_positions
+from keybus.failover.positions import StartPolicy, StartPosition, resolve_start_positions
 from keybus.failover.regions import RegionEndpoint, RegionSelector
 
 __all__ = ["FailoverConsumer"]
@@ -50,7 +51,7 @@ class FailoverConsumer:
         start_policy: StartPolicy = StartPolicy.EARLIEST,
         health_interval_s: float = 1.0,
         translation_timeout_s: float = 10.0,
-        close_timeout_s: float = 5.0,
+        close_timeout_s: float = 1.0,
         on_switch: Callable[[RegionEndpoint, RegionEndpoint], None] | None = None,
     ) -> None:
         self.selector = selector
@@ -61,13 +62,18 @@ class FailoverConsumer:
         self.translation_timeout_s = translation_timeout_s
         self._config = dict(config or {})
         self._on_switch = on_switch
-        self._pending_start: dict[TopicPartition, int] = {}
+        # Translated offsets for the next assignment after a switch; None before any.
+        self._pending_start: dict[TopicPartition, int] | None = None
         self._commit_failures = 0
+        self.last_start_positions: dict[TopicPartition, StartPosition] = {}
         self._abandoned: list[Consumer] = []
         self.close_timeout_s = close_timeout_s
         self._last_check = time.monotonic()
         self._bound_region = selector.active
         self._consumer = self._open(selector.active)
+
+    # last_start_positions: where each partition started after the latest region
+    # switch, and which source (translated, committed, or the policy) chose it.
 
     @property
     def region(self) -> RegionEndpoint:
@@ -199,7 +205,7 @@ class FailoverConsumer:
         return consumer
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        if not self._pending_start:
+        if self._pending_start is None:
             return
         committed = {
             TopicPartition(tp.topic, tp.partition): tp.offset
@@ -208,6 +214,7 @@ class FailoverConsumer:
         starts = resolve_start_positions(
             partitions, self._pending_start, committed, self.start_policy
         )
+        self.last_start_positions.update(starts)
         for tp in partitions:
             tp.offset = starts[tp].offset
             logger.info(
@@ -259,7 +266,9 @@ class FailoverConsumer:
 
 
 def _close(consumer: Consumer, region: RegionEndpoint) -> None:
+    # confluent-kafka 2.x can fail close() with a KafkaError object, which derives from
+    # no exception class, so only a bare except catches it.
     try:
         consumer.close()
-    except (KafkaException, RuntimeError) as exc:
-        logger.warning("closing consumer failed region=%s error=%s", region.name, exc)
+    except:  # noqa: E722
+        logger.warning("closing consumer failed region=%s error=%s", region.name, sys.exc_info()[1])

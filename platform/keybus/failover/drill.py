@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
@@ -17,9 +17,21 @@ from keybus.failover.producer import FailoverProducer
 from keybus.failover.regions import RegionEndpoint, RegionSelector
 from keybus.failover.report import DrillReport
 
-__all__ = ["DrillPlan", "DrillRegions", "run_failover_drill"]
+__all__ = ["DRILL_MIRROR_SETTINGS", "DrillPlan", "DrillRegions", "run_failover_drill"]
 
 logger = logging.getLogger(__name__)
+
+DRILL_MIRROR_SETTINGS: Mapping[str, str] = {
+    "emit.checkpoints.interval.seconds": "1",
+    "sync.group.offsets.interval.seconds": "1",
+    "refresh.topics.interval.seconds": "2",
+    "refresh.groups.interval.seconds": "2",
+    "sync.topic.configs.interval.seconds": "5",
+    "emit.heartbeats.interval.seconds": "1",
+    "offset.lag.max": "10",
+}
+"""MirrorMaker overrides for drills and tests: one-second checkpoints, topics found within
+two seconds, and an offset sync at least every 10 records so translations stay close."""
 
 
 @dataclass(frozen=True)
@@ -108,8 +120,13 @@ def run_failover_drill(regions: DrillRegions, plan: DrillPlan | None = None) -> 
     )
     sender.start()
     _consume_through_loss(consumer, regions, plan, ledger, report)
+    report.start_sources = {
+        f"{tp.topic}-{tp.partition}": start.source
+        for tp, start in consumer.last_start_positions.items()
+    }
     sender.join(plan.settle_timeout_s)
     _consume_until_settled(consumer, ledger, set(report.unreplicated_at_loss), plan)
+    report.producer_resent = producer.resent_total
     report.summarise_failover(ledger.acked(), ledger.seen, regions.primary.name)
     if regions.restart_primary is not None:
         _fail_back(

@@ -61,6 +61,7 @@ class FailoverProducer:
         self._pending: dict[int, _Outgoing] = {}
         self._sequence = itertools.count()
         self._switch_to: RegionEndpoint | None = None
+        self.resent_total = 0
         self._last_check = time.monotonic()
         self._bound_region = selector.active
         self._producer = self._open(selector.active)
@@ -180,6 +181,7 @@ class FailoverProducer:
             new_region.name,
             len(resent),
         )
+        self.resent_total += len(resent)
         for sequence, outgoing in resent:
             self._send(sequence, outgoing)
         if self._on_switch is not None:

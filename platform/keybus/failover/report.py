@@ -25,6 +25,9 @@ class DrillReport:
         lost: acked events never consumed by the end of the failover phase.
         duplicates: consumed records beyond the first of each event, failover phase.
         rto_s: from the kill to the first record consumed in the standby.
+        producer_resent: records the producer sent again to the standby because the
+            primary never acked them; those it had written anyway come back as duplicates.
+        start_sources: per partition, what chose the consumer's start in the standby.
     """
 
     topic: str
@@ -43,6 +46,8 @@ class DrillReport:
     lost: list[int] = field(default_factory=list)
     duplicates: int = 0
     rto_s: float | None = None
+    producer_resent: int = 0
+    start_sources: dict[str, str] = field(default_factory=dict)
     primary_back_at: float | None = None
     failback_at: float | None = None
     failback_events: int = 0
@@ -114,7 +119,8 @@ class DrillReport:
             f"consumed before the switch      {self.consumed_before_switch}",
             f"consumed after the switch       {self.consumed_after_switch}",
             f"lost (acked, never consumed)    {len(self.lost)}",
-            f"duplicates                      {self.duplicates}",
+            f"duplicates                      {self.duplicates} "
+            f"(producer re-sent {self.producer_resent} unacked records)",
             f"RTO (kill to first event)       {rto}",
             f"RPO window at the kill          {self.rpo_records} events, {self.rpo_window_s:.2f} s",
         ]

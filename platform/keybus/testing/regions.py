@@ -7,6 +7,7 @@ Import the fixture into a conftest.py to use it:
 from __future__ import annotations
 
 import contextlib
+import logging
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
@@ -16,24 +17,20 @@ from pathlib import Path
 import pytest
 from confluent_kafka.admin import AdminClient
 
+from keybus.cluster.errors import BrokerStartError
 from keybus.cluster.local import LocalKafka
 from keybus.cluster.mirror import LocalMirrorMaker
+from keybus.failover.drill import DRILL_MIRROR_SETTINGS
 from keybus.failover.regions import RegionEndpoint
 from keybus.testing.backends import local_kafka
 from keybus.types import Region
 
 __all__ = ["FAST_MIRROR_SETTINGS", "TwoRegions", "run_two_regions", "two_regions"]
 
-FAST_MIRROR_SETTINGS: Mapping[str, str] = {
-    "emit.checkpoints.interval.seconds": "1",
-    "sync.group.offsets.interval.seconds": "1",
-    "refresh.topics.interval.seconds": "2",
-    "refresh.groups.interval.seconds": "2",
-    "sync.topic.configs.interval.seconds": "5",
-    "emit.heartbeats.interval.seconds": "1",
-    "offset.lag.max": "10",
-}
-"""MirrorMaker intervals short enough for tests; `offset.lag.max` keeps translations close."""
+logger = logging.getLogger(__name__)
+
+FAST_MIRROR_SETTINGS = DRILL_MIRROR_SETTINGS
+"""MirrorMaker intervals short enough for tests."""
 
 
 @dataclass
@@ -80,11 +77,10 @@ def run_two_regions(
     topology: str = "active-passive", settings: Mapping[str, str] = FAST_MIRROR_SETTINGS
 ) -> Iterator[TwoRegions]:
     """Run east, west and MirrorMaker on free ports; stop all three on exit."""
-    with (
-        local_kafka("east") as east,
-        local_kafka("west") as west,
-        tempfile.TemporaryDirectory(prefix="keybus-mirror-") as folder,
-    ):
+    with contextlib.ExitStack() as stack:
+        east = _start_cluster(stack, "east")
+        west = _start_cluster(stack, "west")
+        folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="keybus-mirror-"))
         mirror = LocalMirrorMaker(
             name="east-west",
             clusters={"east": east.bootstrap_servers, "west": west.bootstrap_servers},
@@ -94,10 +90,21 @@ def run_two_regions(
             home=Path(folder),
         )
         mirror.start()
+        stack.callback(mirror.stop)
+        yield TwoRegions(east=east, west=west, mirror=mirror, settings=settings)
+
+
+def _start_cluster(stack: contextlib.ExitStack, prefix: str, attempts: int = 2) -> LocalKafka:
+    # A broker start that fails with a retryable error (for example storage formatting
+    # that rejected a generated cluster id) gets one more attempt on fresh ports.
+    for attempt in range(1, attempts + 1):
         try:
-            yield TwoRegions(east=east, west=west, mirror=mirror, settings=settings)
-        finally:
-            mirror.stop()
+            return stack.enter_context(local_kafka(prefix))
+        except BrokerStartError as exc:
+            if attempt == attempts or not exc.retryable:
+                raise
+            logger.warning("retrying cluster start prefix=%s error=%s", prefix, exc.message)
+    raise AssertionError("unreachable")
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,119 @@
+"""`keybus mirror`: replication lag, checkpoints and parity between two regions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from confluent_kafka import KafkaException
+from rich.table import Table
+
+from keybus.cli.console import console, fail
+from keybus.cluster.mirror import TOPOLOGIES
+from keybus.cluster.regions import region_cluster
+from keybus.failover.errors import FailoverError
+from keybus.failover.parity import (
+    Difference,
+    compare_subjects,
+    compare_topics,
+    group_checkpoints,
+    topic_lags,
+)
+from keybus.settings import region_settings
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Inspect MirrorMaker 2 replication between regions.", no_args_is_help=True)
+
+SourceOption = Annotated[str, typer.Option(help="Region MirrorMaker copies from.")]
+TargetOption = Annotated[str, typer.Option(help="Region MirrorMaker copies to.")]
+ServersOption = Annotated[
+    str | None,
+    typer.Option(help="bootstrap.servers of that region; default: its local dev port."),
+]
+TopologyOption = Annotated[
+    str, typer.Option(help=f"MirrorMaker topology: {' or '.join(TOPOLOGIES)}.")
+]
+
+
+def _servers(region: str, given: str | None) -> str:
+    return given or region_cluster(region).bootstrap_servers
+
+
+@app.command()
+def status(
+    *,
+    source: SourceOption = "east",
+    target: TargetOption = "west",
+    source_servers: ServersOption = None,
+    target_servers: ServersOption = None,
+    topology: TopologyOption = "active-passive",
+) -> None:
+    """Show the replication lag per topic and the newest checkpoint per consumer group."""
+    source_bootstrap = _servers(source, source_servers)
+    target_bootstrap = _servers(target, target_servers)
+    try:
+        lags = topic_lags(source_bootstrap, target_bootstrap, source, topology)
+        checkpoints = group_checkpoints(target_bootstrap, source)
+    except (KafkaException, FailoverError) as exc:
+        fail(f"Cannot read replication state of {source} -> {target}: {exc}")
+    lag_table = Table("topic", f"copy in {target}", f"end in {source}", f"end in {target}", "lag")
+    for lag in lags:
+        shown = "[red]missing[/]" if lag.lag is None else str(lag.lag)
+        target_end = "-" if lag.target_end is None else str(lag.target_end)
+        lag_table.add_row(lag.topic, lag.target_topic, str(lag.source_end), target_end, shown)
+    console.print(lag_table)
+    group_table = Table("consumer group", "partitions", "last checkpoint")
+    for group in checkpoints:
+        age = "-" if group.age_s is None else f"{group.age_s:.1f} s ago"
+        group_table.add_row(group.group, str(group.partitions), age)
+    console.print(group_table)
+
+
+@app.command()
+def check(
+    *,
+    source: SourceOption = "east",
+    target: TargetOption = "west",
+    source_servers: ServersOption = None,
+    target_servers: ServersOption = None,
+    source_registry: Annotated[
+        str | None, typer.Option(help="Registry URL of the source; default: its local port.")
+    ] = None,
+    target_registry: Annotated[
+        str | None, typer.Option(help="Registry URL of the target; default: its local port.")
+    ] = None,
+    topology: TopologyOption = "active-passive",
+    skip_registry: Annotated[bool, typer.Option(help="Compare topics only.")] = False,
+) -> None:
+    """Compare topics, partition counts, topic configs and registry subjects.
+
+    Exits with status 1 when the target differs from the source.
+    """
+    try:
+        differences = compare_topics(
+            _servers(source, source_servers), _servers(target, target_servers), source, topology
+        )
+        if not skip_registry:
+            differences += compare_subjects(
+                source_registry or _registry_url(source), target_registry or _registry_url(target)
+            )
+    except (KafkaException, FailoverError, OSError) as exc:
+        fail(f"Cannot compare {source} with {target}: {exc}")
+    _print_differences(differences, source, target)
+    if differences:
+        raise typer.Exit(1)
+
+
+def _registry_url(region: str) -> str:
+    return f"http://127.0.0.1:{region_settings(region).registry_port}"
+
+
+def _print_differences(differences: list[Difference], source: str, target: str) -> None:
+    if not differences:
+        console.print(f"[green]{target} matches {source}[/]: topics, partitions, configs, subjects")
+        return
+    table = Table("difference", "name", source, target)
+    for difference in differences:
+        table.add_row(difference.kind, difference.name, difference.source, difference.target)
+    console.print(table)
