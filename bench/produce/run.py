@@ -330,14 +330,16 @@ ratio {figures["keybus_ack"] / figures["raw_ack"]:.2f}.
 keybus consumer / raw loop: **{consume_ratio:.2f}** (target at least 0.9); by
 calling-thread CPU per event, {figures["consume_raw_cpu"] / figures["consume_keybus_cpu"]:.2f}.
 
-What limits these figures: the client, the broker and its JVM share one machine. The
-raw loop only hands bytes to librdkafka, so it is bound by librdkafka's per-record cost
-and the broker's append rate. Every Avro loop pays fastavro's encoding of this event
-(five decimals, three timestamps, a UUID; about 40 µs of CPU, see the serde section),
-which caps any Python Avro producer near the "bare fastavro" row; that cap, not keybus's
-own work, is why keybus stays far below 0.6 of raw bytes. keybus adds the model-to-dict
-conversion, the CloudEvents headers and a delivery handle per event. The consumer loops
-fetch from the same broker; keybus adds model construction and dispatch per record.
+What limits these figures: the client, the broker and its JVM share one machine, so
+wall-clock rates move with whatever else runs; the CPU column is steadier. The raw loop
+only hands bytes to librdkafka. Every Avro loop pays fastavro's encoding of this event
+(five decimals, three timestamps and a UUID, about 45 µs of CPU; see the serde
+section), which caps any Python Avro producer near the "bare fastavro" row and is why
+no Avro loop comes near 0.6 of raw bytes. Both the AvroSerializer loop and keybus
+convert the model to a dict (about 8 µs) and build the same headers (about 5 µs).
+keybus adds a delivery handle and callback per event, so that each failure carries its
+event id, and the garbage collection of the handles in flight. The consumer loops fetch
+from the same broker; keybus adds model construction and dispatch per record.
 """
 
 

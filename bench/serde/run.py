@@ -241,7 +241,7 @@ timestamps and a UUID per event) dominates every loop. keybus adds a dict lookup
 the consume side the model objects: `from_avro` builds nine pydantic models per event
 (about 1 µs each without validation) and three enum members, which is the gap between
 the typed and the dict consume loops. Checking a value with fastavro's validator costs
-about twice the encoding itself (see the validation row), so the producer skips it for
+more than twice the encoding itself (see the validation row), so the producer skips it for
 models, which pydantic has already checked.
 """
 
