@@ -10,6 +10,7 @@ import typer
 from keybus.cli import demo, deploy, dev, dlq, drill, mirror, registry, rules, run, schemas, topics
 from keybus.cli.eventlog import app as eventlog_app
 from keybus.cli.importer import import_log
+from keybus.cli.replay import replay
 
 __all__ = ["app", "main"]
 
@@ -32,6 +33,7 @@ app.add_typer(deploy.app, name="deploy")
 app.add_typer(dlq.app, name="dlq")
 app.command(name="import")(import_log)
 app.add_typer(eventlog_app, name="event-log")
+app.command(name="replay")(replay)
 
 
 def main() -> None:

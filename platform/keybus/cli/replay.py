@@ -1,4 +1,4 @@
-"""Replay projections of keybus.sourcing from their streams, with a Rich progress bar."""
+"""`keybus replay`: rebuild a projection from its streams, with a Rich progress bar."""
 
 from __future__ import annotations
 
