@@ -81,18 +81,21 @@ class AttributeColumn:
     nullable: bool
 
 
+_INFERRED_KINDS = tuple(kind for kind in ColumnKind if kind is not ColumnKind.STRING)
+
+
 @dataclass
 class _Candidates:
     """The kinds every value of one column seen so far still fits."""
 
-    kinds: set[ColumnKind] = field(default_factory=lambda: set(ColumnKind) - {ColumnKind.STRING})
+    kinds: set[ColumnKind] = field(default_factory=lambda: set(_INFERRED_KINDS))
     present: int = 0
     missing: bool = False
 
     def observe(self, value: str) -> None:
         self.present += 1
         if self.kinds:
-            self.kinds = {kind for kind in self.kinds if _fits(kind, value)}
+            self.kinds &= _kinds_fitting(value)
 
     def kind(self) -> ColumnKind:
         if self.present == 0:
@@ -103,6 +106,12 @@ class _Candidates:
         if ColumnKind.TIMESTAMP in self.kinds:
             return ColumnKind.TIMESTAMP
         return ColumnKind.STRING
+
+
+@functools.lru_cache(maxsize=_CACHED_VALUES)
+def _kinds_fitting(value: str) -> frozenset[ColumnKind]:
+    """Return the kinds `value` fits; cached because case attributes repeat per event."""
+    return frozenset(kind for kind in _INFERRED_KINDS if _fits(kind, value))
 
 
 def _fits(kind: ColumnKind, value: str) -> bool:
