@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from keybus.failover.checkpoints import translate_offsets
 from keybus.failover.consumer import FailoverConsumer
 from keybus.failover.producer import FailoverProducer
 from keybus.failover.regions import RegionEndpoint, RegionSelector
@@ -207,8 +208,15 @@ def _consume_through_loss(
     report: DrillReport,
 ) -> None:
     kill_after = plan.kill_after_consumed or plan.events // 2
-    while len(ledger.seen) < kill_after:
+    # MirrorMaker checkpoints a group only after a group refresh has found it, so the
+    # primary dies once the group has checkpoints, as a long-running service's would.
+    next_check = 0.0
+    checkpointed = False
+    while len(ledger.seen) < kill_after or not checkpointed:
         _consume_batch(consumer, ledger, plan)
+        if not checkpointed and time.monotonic() >= next_check:
+            next_check = time.monotonic() + 1.0
+            checkpointed = _has_checkpoints(consumer, regions, plan)
     standby_ends = _end_offsets(regions.standby.bootstrap_servers, _topic_of(consumer), plan)
     regions.kill_primary()
     report.loss_at = time.monotonic()
@@ -256,6 +264,13 @@ def _fail_back(
     _produce(producer, topic, range(start, start + plan.failback_events), plan, ledger)
     _consume_until_settled(consumer, ledger, set(), plan)
     report.summarise_failback(ledger.acked(), ledger.seen, regions.primary.name, start)
+
+
+def _has_checkpoints(consumer: FailoverConsumer, regions: DrillRegions, plan: DrillPlan) -> bool:
+    translated = translate_offsets(
+        consumer.group_id, regions.primary.name, regions.standby.bootstrap_servers
+    )
+    return len(translated) >= plan.partitions
 
 
 def _topic_of(consumer: FailoverConsumer) -> str:
