@@ -6,6 +6,12 @@ the last one's. Per activity: its number of events, the number of distinct cases
 occurs in, and the median time from one of its events to the next event of the same
 case. The stored Kafka positions change in the same SQLite transaction as the figures,
 so each record is applied once per build.
+
+NOTE: this read model has its own runner (`keybus event-log replay`) instead of the
+projections of `keybus.sourcing`, because those read generated event models from
+streams fixed in code, while an imported log has a schema inferred per file and a topic
+chosen at import time. Serving it through `keybus replay` needs a projection there that
+takes plain decoded records and a topic from its settings.
 """
 
 from __future__ import annotations
