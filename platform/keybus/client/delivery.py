@@ -63,8 +63,7 @@ class DeliveryHandle:
         size_bytes: int,
         *,
         poll: Callable[[float], Any],
-        resend: Callable[[Any], DeliveryHandle] | None = None,
-        record: Any = None,
+        resend: Callable[[DeliveryHandle, Any], DeliveryHandle] | None = None,
     ) -> None:
         self.event_id = event_id
         self.event_type = event_type
@@ -72,7 +71,9 @@ class DeliveryHandle:
         self.size_bytes = size_bytes
         self._poll = poll
         self._resend = resend
-        self._record = record
+        # The failed record as librdkafka returned it; kept only for a resend, so that
+        # records in flight hold no Python copy of their key, value and headers.
+        self._record: Any = None
         self.result_value: DeliveryResult | None = None
         self.error: DeliveryError | None = None
 
@@ -95,7 +96,11 @@ class DeliveryHandle:
             self.error = delivery_error(
                 error, self.event_id, self.event_type, self.topic, self.size_bytes
             )
-            # Logged here too, so that a failure shows even when nobody calls result().
+            if isinstance(self.error, MessageTooLargeError) and self._resend is not None:
+                # result() sends it again alone; that attempt logs its own failure.
+                self._record = message
+                logger.debug("record rejected with its batch event_id=%s", self.event_id)
+                return
             logger.warning(
                 "delivery failed event_id=%s event_type=%s topic=%s error=%s",
                 self.event_id,
@@ -120,9 +125,10 @@ class DeliveryHandle:
             if deadline is not None and time.monotonic() >= deadline:
                 raise self._timeout_error(timeout_s)
             self._poll(0.01)
-        if isinstance(self.error, MessageTooLargeError) and self._resend is not None:
-            retry = self._resend(self._record)
+        if self._record is not None and self._resend is not None:
+            retry = self._resend(self, self._record)
             self._resend = None
+            self._record = None
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             self.error = None
             try:

@@ -273,7 +273,6 @@ class Producer:
             len(record.value),
             poll=self._kafka.flush,
             resend=None if alone else self._send_alone,
-            record=record,
         )
         while True:
             try:
@@ -292,12 +291,20 @@ class Producer:
             else:
                 return handle
 
-    def _send_alone(self, record: _Prepared) -> DeliveryHandle:
+    def _send_alone(self, handle: DeliveryHandle, message: Any) -> DeliveryHandle:
+        record = _Prepared(
+            handle.topic,
+            message.key(),
+            message.value(),
+            message.headers() or [],
+            handle.event_id,
+            handle.event_type,
+        )
         # Flushing first and right after keeps the record out of other records' batches.
         self._kafka.flush(_TRANSACTION_TIMEOUT_S)
-        handle = self._send(record, alone=True)
+        resent = self._send(record, alone=True)
         self._kafka.flush(_TRANSACTION_TIMEOUT_S)
-        return handle
+        return resent
 
     def _produce_error(self, exc: KafkaException, record: _Prepared) -> DeliveryError:
         error: KafkaError = exc.args[0]
