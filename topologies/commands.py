@@ -9,8 +9,8 @@ aggregate lands in one partition and the worker that owns it is the only writer 
 aggregate. For each command the agent loads the aggregate from a table, checks the
 expected version, decides, appends the events to `<stream>` in the command's partition
 with versions `n+1, n+2, ...`, stores the new state, writes a snapshot to
-`<stream>.snapshots` every N versions and answers on `<stream>.replies`. Rejected
-commands are answered and never applied.
+`<stream>.snapshots` every N versions and sends a reply to `<stream>.replies`.
+Rejected commands get a reply and are never applied.
 
 Events are appended before the state is stored, and Faust commits the command's offset
 after both. A crash between the two lets the command run again from the old state: its

@@ -33,7 +33,7 @@ class Command(BaseModel):
     """A request to change one aggregate; subclasses add the fields their decision needs.
 
     Attributes:
-        command_id: unique id; the ids of the events it produces derive from it, so a
+        command_id: unique id. The ids of the events it produces derive from it, so a
             command handled twice after a crash appends events with the same ids.
         aggregate_id: the aggregate the command is for; also the record key.
         expected_version: the version the sender last saw (0: the aggregate must not

@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class StoredAggregate:
-    """What the handler keeps per aggregate in its table.
+    """The table value the handler keeps per aggregate.
 
     Attributes:
         version: the aggregate version (0: no event yet).
@@ -57,7 +57,7 @@ class StoredAggregate:
 
 @dataclass(frozen=True)
 class Processed:
-    """What one command leads to; the caller sends the events first, then the rest.
+    """The records one command leads to; the caller sends the events first, then the rest.
 
     Attributes:
         reply: the reply to send to the replies topic.

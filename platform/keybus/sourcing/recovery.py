@@ -47,9 +47,9 @@ def recover(
 ) -> Recovered[State]:
     """Return the state of one aggregate, read from its stream topic.
 
-    Without a snapshot every partition is read from the beginning; with one, only the
-    snapshot's partition, after the snapshot's offset, so the cost is the events written
-    since the snapshot.
+    Without a snapshot, every partition is read from the beginning. With one, only the
+    snapshot's partition is read, after the snapshot's offset, so the cost is the events
+    written since the snapshot.
     """
     topic = stream_topic or aggregate.stream
     if snapshot is None:

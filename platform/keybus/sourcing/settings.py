@@ -10,7 +10,7 @@ __all__ = ["SourcingSettings"]
 
 
 class SourcingSettings(StreamSettings):
-    """Which aggregates the command handler serves, and how its topics are named."""
+    """The aggregates the command handler serves, and the naming of their topics."""
 
     topic_prefix: str = Field(
         default="",

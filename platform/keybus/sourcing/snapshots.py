@@ -27,7 +27,7 @@ class Snapshot(BaseModel):
         aggregate_id: the aggregate's id, also the record key on the snapshots topic.
         version: the aggregate version the state includes.
         state: the state model's JSON values.
-        partition: the stream partition that holds the aggregate's events.
+        partition: the stream partition that contains the aggregate's events.
         offset: the stream offset of the event at `version`; recovery reads after it.
         taken_at: when the snapshot was written.
     """

@@ -81,10 +81,10 @@ class ReadEvent:
 class EventReader:
     """Decode framed Avro events into the current models of their types.
 
-    The writer's schema comes from the registry by id, Avro schema resolution turns the
-    values into the shape of the current model's schema, and an upcaster registered for
-    the writer schema's version then fixes what resolution cannot (a meaning that
-    changed, a value to derive). Events of types not in `event_types` read as None.
+    The writer's schema comes from the registry by id. Avro schema resolution turns the
+    values into the shape of the current model's schema. An upcaster registered for the
+    writer schema's version then fixes what resolution cannot, such as a meaning that
+    changed or a value to derive. Events of types not in `event_types` read as None.
 
     Args:
         registry: the registry client.
@@ -115,7 +115,7 @@ class EventReader:
 
         Raises:
             WireFormatError: the value is not in the Confluent wire format.
-            UnknownSchemaIdError: the registry holds no schema with the framed id.
+            UnknownSchemaIdError: the registry has no schema with the framed id.
         """
         schema_id, body = unframe(value)
         writer = self._deserializer.writer_schema(schema_id)

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from keybus.events.cloudevents import Headers, event_headers
+from keybus.events.cloudevents import event_headers
 from keybus.events.model import Event
 from keybus.serde.codec import AvroSerializer, SchemaRegistry
 from keybus.sourcing.aggregate import AggregateType, Command
@@ -38,7 +38,7 @@ COMMAND_ID_HEADER = "keybus_command_id"
 
 
 class CommandReply(BaseModel):
-    """The handler's answer to one command, sent to the aggregate's replies topic.
+    """The handler's reply to one command, sent to the aggregate's replies topic.
 
     Attributes:
         accepted: whether the events were appended.
@@ -128,7 +128,7 @@ class EncodedEvent:
     topic: str
     key: bytes
     value: bytes
-    headers: Headers
+    headers: list[tuple[str, bytes]]
     event_id: str
 
 
@@ -174,8 +174,8 @@ class EventEncoder:
             subject=event.aggregate_id,
         )
         # Faust's client (aiokafka) takes header values as bytes only.
-        headers: Headers = [
-            (name, value.encode() if isinstance(value, str) else value)
+        headers = [
+            (name, value.encode() if isinstance(value, str) else value or b"")
             for name, value in cloud_headers
         ]
         headers.append((VERSION_HEADER, str(version).encode()))

@@ -1,7 +1,7 @@
 """Fixtures of the event-sourcing tests: stream topics and a running command handler.
 
 The handler runs as a real Faust worker process (`faust -A topologies.commands worker`)
-against the session's Kafka and the keybus registry; it is started once per session
+against the session's Kafka and the keybus registry. It is started once per session,
 because a Faust worker takes several seconds to join its group.
 """
 
@@ -68,7 +68,7 @@ def delete_topics(admin: AdminClient, *prefixes: str) -> None:
 
 
 def wait_until_serving(stack: Stack, timeout_s: float = 120.0) -> None:
-    """Send a probe command until the handler answers, failing with the worker's log."""
+    """Send a probe command until the handler replies; fail with the worker's log."""
     deadline = time.monotonic() + timeout_s
     with CommandBus(stack.bootstrap_servers, [DELIVERY], topic_prefix=stack.prefix) as bus:
         probe = schedule(f"probe-{uuid.uuid4().hex[:6]}")

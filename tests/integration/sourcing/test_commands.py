@@ -1,7 +1,7 @@
 """The command handler on real Kafka and the keybus registry: versions, rules, snapshots.
 
-The handler is a real Faust worker process; commands go through `CommandBus`, events
-are read back from the stream topic with the registry, and nothing is faked.
+The handler is a real Faust worker process. Commands go through `CommandBus`, and
+events are read back from the stream topic with the registry. Nothing is faked.
 """
 
 from __future__ import annotations

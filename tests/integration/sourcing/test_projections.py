@@ -1,7 +1,7 @@
 """Projections on real Kafka and the keybus registry: live build, HTTP reads, rebuilds.
 
-Events are published with the keybus producer; the projections run in this process
-with their SQLite files in a temporary folder and serve HTTP on a free loopback port.
+Events are published with the keybus producer. The projections run in this process,
+keep their SQLite files in a temporary folder and serve HTTP on a free loopback port.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Upcasting on real Kafka and the keybus registry with the catalog's old DoorUnlocked.
 
-Version 1 of com.example.access.DoorUnlocked (avro/history) has no courier_id; events
+Version 1 of com.example.access.DoorUnlocked (avro/history) has no courier_id. Events
 written with it are read as the current model through registry schema resolution, and
 an upcaster for version 1 fills courier_id from the grant that opened the door.
 """

@@ -34,7 +34,7 @@ __all__ = [
 
 
 class GrantStatus(StrEnum):
-    """Where an access grant is in its life."""
+    """The life-cycle stage of an access grant."""
 
     NEW = "NEW"
     ACTIVE = "ACTIVE"

@@ -34,7 +34,7 @@ __all__ = [
 
 
 class DeliveryStatus(StrEnum):
-    """Where a delivery is in its life."""
+    """The life-cycle stage of a delivery."""
 
     NEW = "NEW"
     SCHEDULED = "SCHEDULED"

@@ -1,4 +1,4 @@
-"""What a projection declares: its source streams, event types, SQLite tables and queries."""
+"""The projection declaration: source streams, event types, SQLite tables and queries."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ __all__ = ["Projection", "SourceRecord"]
 
 @dataclass(frozen=True, slots=True)
 class SourceRecord:
-    """Where an event was read: its record's coordinates, key and time.
+    """The origin of an event: its record's coordinates, key and time.
 
     Attributes:
         topic: the topic as read, prefix included.

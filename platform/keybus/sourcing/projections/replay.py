@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ReplayPlan:
-    """What a replay will read, known before it starts.
+    """The amount of work of a replay, known before it starts.
 
     Attributes:
         records: how many records lie between the start positions and the current ends.
@@ -34,7 +34,7 @@ class ReplayPlan:
 
 @dataclass(frozen=True)
 class ReplayResult:
-    """What a replay did.
+    """The outcome of a replay.
 
     Attributes:
         path: the projection's database after the replay.
@@ -67,8 +67,8 @@ def replay_projection(
     Without `since`, a new database is built next to `path` from the first record of
     every source partition and then replaces `path`, so readers of the old file never
     see a half-built model. With `since`, the existing database is rewound to the first
-    record at or after that time and the events from there on are applied again; the
-    projection's `apply` must be idempotent for that.
+    record at or after that time, and the events from there on are applied again. The
+    projection's `apply` must therefore be idempotent.
 
     NOTE: stop the projection's live runner on `path` first. A runner writing the same
     file during a rebuild keeps writing to the replaced file, and its updates are lost.
