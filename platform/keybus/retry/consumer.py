@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
@@ -29,6 +29,12 @@ from keybus.retry.router import (
 __all__ = ["ConsumerStats", "Decoder", "Handler", "RecordFilter", "RetryingConsumer"]
 
 logger = logging.getLogger(__name__)
+
+TIER_SLACK_RATIO = 0.1
+"""A paused retry tier resumes up to this share of its delay after its head record is due."""
+
+MAX_TIER_SLACK_S = 1.0
+"""The most a retry tier's resume waits past its head record's due time."""
 
 Handler = Callable[[InboundRecord], object]
 Decoder = Callable[[InboundRecord], Any]
@@ -54,6 +60,10 @@ class RetryingConsumer:
     record is committed only after its handler returned or after its parked copy was
     acknowledged. A retry tier partition whose head record is not yet due is paused
     until it is, so the poll loop never sleeps and the group never expels the consumer.
+
+    A tier resumes up to a tenth of its delay (at most 1 s) after its head record is
+    due, so retried records come back that much late at most and one resume serves all
+    records that fell due meanwhile.
 
     Per-key order: while an event waits in a retry tier, later events with the same key
     are handled, so order per key holds only for events that succeed first time. A
@@ -110,7 +120,9 @@ class RetryingConsumer:
             }
         )
         self.pauses = PauseBook(self.consumer)
-        self._retry_tiers = {tier for topic in self.topics for tier in self._tiers(topic)}
+        self._retry_tiers = {
+            tier: delay_s for topic in self.topics for tier, delay_s in self._tiers(topic)
+        }
         self._in_place: dict[PartitionKey, InPlaceAttempts] = {}
         self.offsets = OffsetBook()
         self._last_commit_s = time.monotonic()
@@ -121,8 +133,10 @@ class RetryingConsumer:
         """The retry policy of this consumer."""
         return self.failures.policy
 
-    def _tiers(self, topic: str) -> list[str]:
-        return [] if self.policy.in_place else list(self.failures.retry_topics(topic))
+    def _tiers(self, topic: str) -> list[tuple[str, float]]:
+        if self.policy.in_place:
+            return []
+        return list(zip(self.failures.retry_topics(topic), self.policy.tiers_s, strict=True))
 
     def subscribed_topics(self) -> list[str]:
         """Return the source topics followed by their retry tiers, or the tiers alone."""
@@ -188,11 +202,15 @@ class RetryingConsumer:
 
     def _deliver(self, record: InboundRecord) -> None:
         key = (record.topic, record.partition)
-        if record.topic in self._retry_tiers:
+        tier_s = self._retry_tiers.get(record.topic)
+        if tier_s is not None:
             due_ms = _due_ms(record)
             if due_ms is not None and due_ms > time.time() * 1000:
+                # Records behind the head fall due a few milliseconds apart; resuming a
+                # little after the head is due lets one resume serve a batch of them.
+                slack_s = min(TIER_SLACK_RATIO * tier_s, MAX_TIER_SLACK_S)
                 self.pauses.pause_until(
-                    record.topic, record.partition, record.offset, due_ms / 1000
+                    record.topic, record.partition, record.offset, due_ms / 1000 + slack_s
                 )
                 self.stats.paused += 1
                 return
@@ -203,7 +221,7 @@ class RetryingConsumer:
     def process(self, record: InboundRecord) -> None:
         """Decode, filter and handle one record, raising what the handler raised."""
         if self.decoder is not None:
-            record = replace(record, event=self._decode(record))
+            record.event = self._decode(record)
         if self.record_filter is not None and not self.record_filter(record):
             self.stats.skipped += 1
             return

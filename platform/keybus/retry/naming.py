@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from keybus.retry.errors import RetryConfigError
@@ -23,6 +24,7 @@ _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
 _RETRY_MARK = ".retry."
 
 
+@functools.lru_cache(maxsize=256)
 def format_delay(delay_s: float) -> str:
     """Render a tier delay as the shortest exact unit: `500ms`, `5s`, `5m`, `2h`."""
     delay_ms = round(delay_s * 1000)
@@ -63,12 +65,14 @@ def _checked(name: str, *, topic: str, group: str) -> TopicName:
     return TopicName(name)
 
 
+@functools.lru_cache(maxsize=1024)
 def retry_topic_name(topic: str, group: str, delay_s: float) -> TopicName:
     """Return `<topic>.<group>.retry.<delay>`, the retry tier of `group` for `topic`."""
     name = f"{topic}.{group}{_RETRY_MARK}{format_delay(delay_s)}"
     return _checked(name, topic=topic, group=group)
 
 
+@functools.lru_cache(maxsize=1024)
 def dead_letter_topic_name(topic: str, group: str) -> TopicName:
     """Return `<topic>.<group>.dlq`, the dead-letter topic of `group` for `topic`."""
     return _checked(f"{topic}.{group}.dlq", topic=topic, group=group)

@@ -17,7 +17,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 
 from confluent_kafka import KafkaError, Message, Producer
@@ -119,8 +119,7 @@ def plan_replay(
         # The copy keeps the first-failure provenance; the attempt budget starts again
         # and the error headers go, because they describe a failure that has not
         # happened to this copy.
-        fresh = replace(
-            state,
+        fresh = state.evolve(
             attempts=0,
             error_type=None,
             error_message=None,
@@ -139,7 +138,7 @@ def plan_replay(
             topic = _first_tier(admin, state)
             partition = None
             delay_s = split_retry_topic(topic, state.original_topic, state.group) or 0.0
-            fresh = replace(fresh, due_ms=now_ms, retry_tier=format_delay(delay_s))
+            fresh = fresh.evolve(due_ms=now_ms, retry_tier=format_delay(delay_s))
         if topic not in partitions:
             raise RetryConfigError(
                 f"Replay destination {topic!r} of event {letter.event_id} does not exist. "
