@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+from confluent_kafka import Producer as KafkaProducer
 
 from keybus.importer import Progress, open_log, read_progress
 from keybus.testing import KafkaEndpoint
@@ -120,3 +121,38 @@ def test_killed_import_resumes_exactly_once(
     assert finished.returncode == 0, finished.stderr
     assert "already imported" in finished.stdout
     assert len(read_events(kafka.bootstrap_servers, schema_registry, target)) == len(expected)
+
+
+def test_resume_with_other_mapping_rejected(
+    kafka: KafkaEndpoint, schema_registry: str, topic: TopicFactory, tmp_path: Path
+) -> None:
+    log = tmp_path / "small.csv"
+    log.write_text(
+        "case:concept:name,concept:name,time:timestamp\nc1,A,2020-01-01 10:00:00+01:00\n"
+    )
+    target = topic(partitions=1)
+    progress = topic(partitions=1, config={"cleanup.policy": "compact"})
+    sha256 = open_log(log).sha256
+    unfinished = Progress(
+        file_sha256=sha256,
+        file_name=log.name,
+        last_row=1,
+        events=1,
+        rejects=0,
+        finished=False,
+        mapping_fingerprint="0" * 16,
+        schema_fingerprint="0" * 64,
+    )
+    producer = KafkaProducer({"bootstrap.servers": kafka.bootstrap_servers})
+    producer.produce(progress, key=sha256.encode(), value=unfinished.to_json())
+    producer.flush(30)
+    command = _command(target, progress, kafka, schema_registry, tmp_path, 100)
+    command[4] = str(log)
+
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+    assert result.returncode == 1
+    message = " ".join(result.stderr.split())
+    assert f"An unfinished import of small.csv (sha256 {sha256[:12]}…)" in message
+    assert "committed rows 1 to 1 with another mapping or schema" in message
+    assert "Run it again with the same options" in message
