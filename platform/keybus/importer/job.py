@@ -152,6 +152,8 @@ class _ImportRun:
 
     def run(self, on_progress: ProgressCallback) -> ImportResult:
         self._ensure_topics()
+        # The transactional id is derived from topic and file, so the producer of a new
+        # run fences a killed one and aborts its open transaction before reading progress.
         with ImportProducer(
             self.options.bootstrap_servers,
             self.options.registry_url,
@@ -175,7 +177,7 @@ class _ImportRun:
             )
             self._check_resume(progress)
             if progress is not None and progress.finished:
-                logger.info("import already finished topic=%s file=%s", result.topic, self.log)
+                logger.info("import already finished topic=%s file=%s", result.topic, self.log.name)
                 result.already_finished = True
                 result.resumed_after_row = progress.last_row
                 result.stats.events, result.stats.rejects = progress.events, progress.rejects
