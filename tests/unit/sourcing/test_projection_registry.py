@@ -102,3 +102,20 @@ def test_event_applied_again_is_skipped(tmp_path: Path) -> None:
     store.close()
 
     assert tuple(row) == (1, 1)
+
+
+def test_duplicate_append_is_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "delivery-status.sqlite"
+    build(path)
+    store = ProjectionStore(DeliveryStatusProjection(), path)
+    event = run(DELIVERY, schedule("d-1")).events[0]
+    duplicate = SourceRecord("deliveries", "deliveries", 0, 7, "d-1", 0, 1)
+
+    with store.transaction() as db:
+        store.projection.apply(db, event, duplicate)
+    row = store.db.execute(
+        "SELECT times_scheduled, stream_offset FROM deliveries WHERE delivery_id = 'd-1'"
+    ).fetchone()
+    store.close()
+
+    assert tuple(row) == (1, 0)

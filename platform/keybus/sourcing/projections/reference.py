@@ -34,8 +34,9 @@ def _ms(event: Event) -> int:
 class DeliveryStatusProjection(Projection):
     """One row per delivery with its current status, window, courier and outcome.
 
-    Each row keeps the stream offset of its last event, so an event at or before it is
-    skipped and `keybus replay --from TIME` leaves rows as a full rebuild would.
+    Each row keeps the stream offset and aggregate version of its last event, so an event
+    applied before, or appended twice by the command handler, is skipped, and `keybus
+    replay --from TIME` leaves rows as a full rebuild would.
     """
 
     name: ClassVar[str] = "delivery-status"
@@ -69,17 +70,19 @@ class DeliveryStatusProjection(Projection):
                 events INTEGER NOT NULL DEFAULT 0,
                 updated_at_ms INTEGER NOT NULL,
                 stream_partition INTEGER NOT NULL,
-                stream_offset INTEGER NOT NULL
+                stream_offset INTEGER NOT NULL,
+                aggregate_version INTEGER
             )"""
         )
 
     def apply(self, db: sqlite3.Connection, event: Event, record: SourceRecord) -> None:
         """Insert or update the delivery's row."""
         row = db.execute(
-            "SELECT stream_partition, stream_offset FROM deliveries WHERE delivery_id = ?",
+            "SELECT stream_partition, stream_offset, aggregate_version FROM deliveries "
+            "WHERE delivery_id = ?",
             (event.aggregate_id,),
         ).fetchone()
-        if row is not None and row[0] == record.partition and row[1] >= record.offset:
+        if row is not None and _seen(row, record):
             return
         if row is None:
             db.execute(
@@ -89,8 +92,14 @@ class DeliveryStatusProjection(Projection):
             )
         db.execute(
             "UPDATE deliveries SET events = events + 1, updated_at_ms = ?, "
-            "stream_partition = ?, stream_offset = ? WHERE delivery_id = ?",
-            (_ms(event), record.partition, record.offset, event.aggregate_id),
+            "stream_partition = ?, stream_offset = ?, aggregate_version = ? WHERE delivery_id = ?",
+            (
+                _ms(event),
+                record.partition,
+                record.offset,
+                record.aggregate_version,
+                event.aggregate_id,
+            ),
         )
         self._apply_fields(db, event)
 
@@ -121,6 +130,23 @@ class DeliveryStatusProjection(Projection):
                 "WHERE delivery_id = ?",
                 (event.reason.value, event.delivery_id),
             )
+
+
+def _seen(row: sqlite3.Row | tuple[int, int, int | None], record: SourceRecord) -> bool:
+    """Return whether a delivery's row already includes the event of `record`.
+
+    An event at or before the row's last offset was applied; so was one whose version
+    header is not above the row's version, which is how the command handler's duplicate
+    appends after a crash look.
+    """
+    partition, offset, version = row[0], row[1], row[2]
+    if partition == record.partition and offset >= record.offset:
+        return True
+    return (
+        version is not None
+        and record.aggregate_version is not None
+        and (record.aggregate_version <= version)
+    )
 
 
 @register_projection
