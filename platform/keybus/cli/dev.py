@@ -8,6 +8,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from keybus.cli import mirror as mirror_cli
 from keybus.cli.console import console, fail
 from keybus.cluster import (
     ClusterError,
@@ -17,6 +18,7 @@ from keybus.cluster import (
     known_regions,
     region_cluster,
 )
+from keybus.cluster.mirror import mirror_topology
 from keybus.errors import ConfigurationError, KeybusError
 from keybus.registry.server.local import region_registry
 from keybus.settings import DevSettings
@@ -52,8 +54,18 @@ def parse_regions(value: str | None) -> list[str]:
     return regions
 
 
+MirrorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--mirror",
+        help="Also run MirrorMaker 2 between the regions: active-passive (first region "
+        "copied to the others) or active-active.",
+    ),
+]
+
+
 @app.command()
-def up(regions: RegionsOption = None) -> None:
+def up(regions: RegionsOption = None, mirror: MirrorOption = None) -> None:
     """Start Kafka and a registry for each region; running ones are left as they are."""
     try:
         names = parse_regions(regions)
@@ -64,6 +76,8 @@ def up(regions: RegionsOption = None) -> None:
             for cluster in clusters:
                 _start(progress, cluster)
                 _start_registry(progress, cluster.name)
+        if mirror is not None:
+            mirror_cli.start_dev_mirror(mirror_topology(mirror), names)
     except KeybusError as exc:
         fail(exc)
     for cluster in clusters:
@@ -118,6 +132,8 @@ def down(regions: RegionsOption = None) -> None:
         names = parse_regions(regions) if regions is not None else known_regions()
     except ConfigurationError as exc:
         fail(exc)
+    if mirror_cli.stop_dev_mirror():
+        console.print("[green]stopped[/] MirrorMaker 2")
     for name in names:
         if region_registry(name).stop():
             console.print(f"[green]stopped[/] {name} registry")

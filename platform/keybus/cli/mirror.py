@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import httpx
 import typer
 from confluent_kafka import KafkaException
 from rich.table import Table
 
 from keybus.cli.console import console, fail
-from keybus.cluster.mirror import TOPOLOGIES
+from keybus.cluster.mirror import TOPOLOGIES, LocalMirrorMaker
 from keybus.cluster.regions import region_cluster
+from keybus.errors import ConfigurationError
 from keybus.failover.errors import FailoverError
 from keybus.failover.parity import (
     Difference,
@@ -19,9 +21,10 @@ from keybus.failover.parity import (
     group_checkpoints,
     topic_lags,
 )
+from keybus.registry.server.local import region_registry
 from keybus.settings import region_settings
 
-__all__ = ["app"]
+__all__ = ["app", "start_dev_mirror", "stop_dev_mirror"]
 
 app = typer.Typer(help="Inspect MirrorMaker 2 replication between regions.", no_args_is_help=True)
 
@@ -34,6 +37,50 @@ ServersOption = Annotated[
 TopologyOption = Annotated[
     str, typer.Option(help=f"MirrorMaker topology: {' or '.join(TOPOLOGIES)}.")
 ]
+
+
+def _dev_mirror(
+    topology: str = "active-passive", clusters: dict[str, str] | None = None
+) -> LocalMirrorMaker:
+    return LocalMirrorMaker(name="dev", clusters=clusters or {}, topology=topology)
+
+
+def start_dev_mirror(topology: str, regions: list[str]) -> None:
+    """Start MirrorMaker between the local regions of `keybus dev up --mirror`.
+
+    Active-passive copies the first region to the others and sets their registries to
+    READONLY, so they serve the mirrored `_schemas` with the first region's schema ids.
+    """
+    if len(regions) < 2:
+        raise ConfigurationError(
+            f"--mirror {topology} needs two regions, got {', '.join(regions)}. "
+            "Add --regions east,west."
+        )
+    clusters = {region: region_cluster(region).bootstrap_servers for region in regions}
+    mirror = _dev_mirror(topology, clusters)
+    if topology == "active-passive":
+        mirror.targets = tuple(regions[1:])
+    with console.status(f"Starting MirrorMaker 2 ({topology})"):
+        started = mirror.start()
+    if topology == "active-passive":
+        for region in regions[1:]:
+            _set_read_only(region_registry(region).url)
+    outcome = "started" if started else "already running"
+    console.print(f"[green]up[/] MirrorMaker 2 {topology} {outcome}, log {mirror.log_path}")
+
+
+def _set_read_only(registry_url: str) -> None:
+    response = httpx.put(f"{registry_url}/mode", json={"mode": "READONLY"}, timeout=10.0)
+    if response.status_code != 200:
+        raise ConfigurationError(
+            f"Setting READONLY mode on the registry at {registry_url} failed with HTTP "
+            f"{response.status_code}: {response.text}. Check the registry log."
+        )
+
+
+def stop_dev_mirror() -> bool:
+    """Stop the MirrorMaker of `keybus dev up --mirror`; False when none was running."""
+    return _dev_mirror().stop()
 
 
 def _servers(region: str, given: str | None) -> str:

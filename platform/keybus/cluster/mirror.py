@@ -20,6 +20,7 @@ __all__ = [
     "LocalMirrorMaker",
     "MirrorMakerStartError",
     "mirror_config_path",
+    "mirror_topology",
 ]
 
 logger = logging.getLogger(__name__)
@@ -45,13 +46,18 @@ class MirrorMakerStartError(ClusterError):
         self.log_path = log_path
 
 
-def mirror_config_path(topology: str) -> Path:
-    """Return the properties file of a topology, or raise naming the known ones."""
+def mirror_topology(topology: str) -> str:
+    """Return `topology` when it is known, or raise naming the known ones."""
     if topology not in TOPOLOGIES:
         raise ConfigurationError(
             f"Unknown MirrorMaker topology '{topology}'. Use one of: {', '.join(TOPOLOGIES)}."
         )
-    return MIRROR_CONFIGS / f"{topology}.properties"
+    return topology
+
+
+def mirror_config_path(topology: str) -> Path:
+    """Return the properties file of a topology, or raise naming the known ones."""
+    return MIRROR_CONFIGS / f"{mirror_topology(topology)}.properties"
 
 
 @dataclass
@@ -62,7 +68,7 @@ class LocalMirrorMaker:
     `--clusters`); empty means every flow of the file.
 
     The generated `mm2.properties` is the topology file followed by the bootstrap servers
-    of `clusters` and then `overrides`; in a Java properties file the last value of a key
+    of `clusters` and then `overrides`. In a Java properties file the last value of a key
     wins, so both replace the defaults of the topology file.
     """
 

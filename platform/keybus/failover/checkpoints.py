@@ -1,8 +1,8 @@
 """MirrorMaker 2 checkpoints and offset syncs: decode them and translate group offsets.
 
-Both record kinds use Kafka's own protocol encoding (big-endian; a STRING is an INT16
-length followed by UTF-8 bytes), as written by `org.apache.kafka.connect.mirror`
-`Checkpoint` and `OffsetSync` in Apache Kafka 4.1:
+Both record kinds use Kafka's own protocol encoding, as written by the `Checkpoint` and
+`OffsetSync` classes of `org.apache.kafka.connect.mirror` in Apache Kafka 4.1. Numbers
+are big-endian, and a STRING is an INT16 length followed by UTF-8 bytes.
 
 - checkpoint key: group STRING, topic STRING, partition INT32; value: version INT16
   (0), upstream offset INT64, downstream offset INT64, metadata STRING. The topic is
@@ -157,10 +157,10 @@ def reverse_translate(
 
     A position is the next offset to read. When a sync sits exactly at the position,
     its upstream offset is exact. Otherwise the last sync below the position proves that
-    its record was read, so reading resumes right after it; the records between that
+    its record was read, so reading resumes right after it. The records between that
     sync and the position are read again, so the result may repeat up to
     `offset.lag.max` records per partition but never skips one. Positions before the
-    first sync are left out: the caller falls back to another source.
+    first sync are left out, and the caller falls back to another source for them.
     """
     by_partition: dict[tuple[str, int], list[OffsetSync]] = {}
     for sync in syncs:
@@ -208,9 +208,9 @@ def translate_offsets(
 ) -> dict[TopicPartition, int]:
     """Return `group`'s offsets in the target cluster from MirrorMaker's checkpoints.
 
-    The same answer as Kafka's `RemoteClusterUtils.translateOffsets`: the last
-    checkpoint per partition. Partitions without a checkpoint are absent; the caller
-    decides where those start (see `StartPolicy`).
+    Returns what Kafka's `RemoteClusterUtils.translateOffsets` returns, the downstream
+    offset of the last checkpoint per partition. Partitions without a checkpoint are
+    absent, and the caller decides where those start (see `StartPolicy`).
     """
     checkpoints = read_checkpoints(target_bootstrap_servers, source_region, timeout_s)
     offsets = latest_checkpoints(checkpoints, group)

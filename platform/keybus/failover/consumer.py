@@ -99,7 +99,7 @@ class FailoverConsumer:
         """Commit the offsets of the records returned so far.
 
         Asynchronous by default, because a synchronous commit to a region that just
-        died blocks until librdkafka gives up on the coordinator; a failed asynchronous
+        died blocks until librdkafka gives up on the coordinator. A failed asynchronous
         commit counts as one failure of the region. Returns False when a synchronous
         commit failed.
         """
@@ -175,9 +175,9 @@ class FailoverConsumer:
 
     def _close_bounded(self, consumer: Consumer, region: RegionEndpoint) -> None:
         # librdkafka's close() waits for the group coordinator without a deadline, so on
-        # a dead region it never returns. It runs in a daemon thread for at most
-        # close_timeout_s; a consumer still closing after that is kept referenced, since
-        # its destructor would block the same way, and finishes if the region returns.
+        # a dead region it never returns, so it runs in a daemon thread for at most
+        # close_timeout_s. A consumer still closing after that stays referenced, because
+        # its destructor would block the same way. It finishes if the region returns.
         closer = threading.Thread(target=_close, args=(consumer, region), daemon=True)
         closer.start()
         closer.join(self.close_timeout_s)

@@ -50,7 +50,7 @@ class DrillPlan:
     """How many events to send, how fast, and when to kill the primary.
 
     The consumer can go faster than the producer, so it keeps up with the head of the
-    topic the way a healthy service does; the primary dies once the consumer has
+    topic the way a healthy service does. The primary dies once the consumer has
     handled `kill_after_consumed` events, while the producer is still sending.
     """
 

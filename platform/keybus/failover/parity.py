@@ -85,12 +85,16 @@ def mirrored_name(topology: str, source_region: str) -> Callable[[str], str]:
     return lambda topic: topic
 
 
+def _is_mirrored(name: str) -> bool:
+    # Mirrors topics.exclude of deploy/mirrormaker plus MirrorMaker's own topics.
+    internal = name.startswith("__") or name.endswith((".internal", ".replica"))
+    return not internal and not name.endswith("_keybus") and not name.endswith("heartbeats")
+
+
 def _user_topics(admin: AdminClient) -> dict[str, int]:
     metadata = admin.list_topics(timeout=10)
     return {
-        name: len(topic.partitions)
-        for name, topic in metadata.topics.items()
-        if not name.startswith("__") and not name.endswith(".internal") and name != "heartbeats"
+        name: len(topic.partitions) for name, topic in metadata.topics.items() if _is_mirrored(name)
     }
 
 
@@ -115,7 +119,7 @@ def topic_lags(
 ) -> list[TopicLag]:
     """Compare the end offsets of every source topic with those of its copy.
 
-    NOTE: end offsets match only while a copy holds exactly the source records; a
+    NOTE: end offsets match only while a copy contains exactly the source records. A
     topic that clients also write in the target (after a failover) shows less lag.
     """
     rename = mirrored_name(topology, source_region)

@@ -31,7 +31,7 @@ _admins: dict[str, AdminClient] = {}
 
 
 def metadata_probe(region: RegionEndpoint, timeout_s: float) -> bool:
-    """Return whether the region's cluster answers a metadata request within `timeout_s`."""
+    """Return whether the region's cluster returns metadata within `timeout_s`."""
     admin = _admins.get(region.bootstrap_servers)
     if admin is None:
         admin = AdminClient({"bootstrap.servers": region.bootstrap_servers, "log_level": 0})
@@ -47,7 +47,7 @@ def metadata_probe(region: RegionEndpoint, timeout_s: float) -> bool:
 class RegionSelector:
     """Choose the region a client talks to, in the order given.
 
-    The first region is the primary. `check()` probes the active region; after
+    The first region is the primary. `check()` probes the active region. After
     `failure_threshold` failed probes in a row, the selector switches to the first
     other region, in order, that passes a probe. It never switches back by itself:
     returning to the primary is the explicit `failback()`.

@@ -1,8 +1,8 @@
 """Losing east mid-stream: 5,000 events, SIGKILL, resume in west, then fail back.
 
-Real east and west clusters, a real MirrorMaker 2 (active-passive, one-second
-checkpoints, an offset sync at least every 10 records) and real confluent-kafka
-clients; nothing is faked. East's broker is killed with SIGKILL and restarted from its
+Real east and west clusters, a real MirrorMaker 2 and real confluent-kafka clients, so
+nothing is faked. MirrorMaker runs active-passive with one-second checkpoints and an
+offset sync at least every 10 records. East's broker is killed with SIGKILL and restarted from its
 data folder afterwards.
 """
 

@@ -2,7 +2,7 @@
 
 Real east and west clusters with a real MirrorMaker 2 (active-passive, one-second
 checkpoints). Only the failover consumer's health probe is faked in the two
-FailoverConsumer tests, so that the consumer sees east as down while it still runs.
+FailoverConsumer tests, so that the consumer treats east as down while it still runs.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def _commit_offset_zero(servers: str, group: str, topic: str) -> None:
             consumer.commit(offsets=[TopicPartition(topic, 0, 0)], asynchronous=False)
             break
         except KafkaException:
-            # A fresh cluster answers NOT_COORDINATOR until __consumer_offsets is ready.
+            # A fresh cluster returns NOT_COORDINATOR until __consumer_offsets is ready.
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)

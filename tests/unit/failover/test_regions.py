@@ -18,7 +18,7 @@ SOUTH = RegionEndpoint(Region("south"), "127.0.0.1:9292")
 
 
 class FakeProbe:
-    """A health probe whose answers the test sets by naming the regions that are down."""
+    """A health probe that fails for the regions the test names in `down`."""
 
     def __init__(self) -> None:
         self.down: set[str] = set()
