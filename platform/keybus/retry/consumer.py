@@ -43,7 +43,12 @@ RecordFilter = Callable[[InboundRecord], bool]
 
 @dataclass
 class ConsumerStats:
-    """Counts since the consumer started."""
+    """Counts since the consumer started.
+
+    `retried` and `dead_lettered` count records routed to a retry tier or the dead
+    letters; their copies are acknowledged shortly after, and always before the commit
+    that passes them.
+    """
 
     handled: int = 0
     skipped: int = 0

@@ -176,6 +176,7 @@ def test_b18_headers_do_not_pile_up_across_hops_and_replays(
 
     for replays in range(11):
         drive(consumer, lambda count=replays: consumer.stats.dead_lettered == count + 1, 20)
+        consumer.failures.producer.flush(10)  # parked copies are acknowledged asynchronously
         letters = read_dead_letters(servers, dead_letters)
         latest = max(letters, key=lambda letter: letter.state.replay_count).record
         assert latest.header_text("keybus-replay-count") == (str(replays) if replays else None)
