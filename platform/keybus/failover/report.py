@@ -108,6 +108,10 @@ class DrillReport:
         """Events acked by the primary but not yet in the standby at the kill."""
         return len(self.unreplicated_at_loss)
 
+    def _start_summary(self) -> str:
+        counts = Counter(self.start_sources.values())
+        return ", ".join(f"{count} partitions {source}" for source, count in sorted(counts.items()))
+
     def render(self) -> str:
         """Return the report as aligned text lines."""
         rto = f"{self.rto_s:.1f} s" if self.rto_s is not None else "no event consumed in standby"
@@ -121,6 +125,7 @@ class DrillReport:
             f"lost (acked, never consumed)    {len(self.lost)}",
             f"duplicates                      {self.duplicates} "
             f"(producer re-sent {self.producer_resent} unacked records)",
+            f"start offsets in the standby    {self._start_summary()}",
             f"RTO (kill to first event)       {rto}",
             f"RPO window at the kill          {self.rpo_records} events, {self.rpo_window_s:.2f} s",
         ]
