@@ -331,7 +331,7 @@ keybus consumer / raw loop: **{consume_ratio:.2f}** (target at least 0.9); by
 calling-thread CPU per event, {figures["consume_raw_cpu"] / figures["consume_keybus_cpu"]:.2f}.
 
 What limits these figures: the client, the broker and its JVM share one machine, so
-wall-clock rates move with whatever else runs; the CPU column is steadier. The raw loop
+wall-clock rates move with whatever else runs. The CPU column is steadier. The raw loop
 only hands bytes to librdkafka. Every Avro loop pays fastavro's encoding of this event
 (five decimals, three timestamps and a UUID, about 45 µs of CPU; see the serde
 section), which caps any Python Avro producer near the "bare fastavro" row and is why

@@ -71,8 +71,8 @@ class DeliveryHandle:
         self.size_bytes = size_bytes
         self._poll = poll
         self._resend = resend
-        # The failed record as librdkafka returned it; kept only for a resend, so that
-        # records in flight hold no Python copy of their key, value and headers.
+        # The failed record as librdkafka returned it, kept only for a resend. Records in
+        # flight therefore hold no Python copy of their key, value and headers.
         self._record: Any = None
         self.result_value: DeliveryResult | None = None
         self.error: DeliveryError | None = None
