@@ -1,9 +1,10 @@
 """Retry tiers under load: healthy-event throughput while 1% of events fail and are retried.
 
-Three consumers read the same pre-produced single-partition topic in the same run: a raw
-confluent-kafka loop (the baseline), the keybus retrying consumer with no failures, and
-the keybus retrying consumer with 1% of events failing once and coming back through a
-1 s retry tier. Every handler decodes the JSON value, so the work per event is the same.
+Three consumers read the same pre-produced single-partition topic in the same run. They
+are a raw confluent-kafka loop (the baseline), the keybus retrying consumer with no
+failures, and the keybus retrying consumer with 1% of events failing once and coming
+back through a 1 s retry tier. Every handler decodes the JSON value, so the work per
+event is the same.
 """
 
 from __future__ import annotations
@@ -140,7 +141,7 @@ def main() -> None:
         topic = create_topic(servers, f"bench-retry-{uuid.uuid4().hex[:8]}", partitions=1)
         _fill(servers, topic, records)
         # The three consumers take turns, so that a slow moment of a shared machine
-        # hits all of them alike; each figure is the median of its runs.
+        # hits all of them alike. Each figure is the median of its runs.
         for _round in range(ROUNDS):
             raw_rates.append(raw_rate(servers, topic, records))
             clean, _done, clean_cpu = keybus_rate(servers, topic, records, failing=False)

@@ -16,7 +16,7 @@ from keybus.retry.errors import ConsumerStoppedError, ParkingError, UndecodableR
 from keybus.retry.headers import DUE_MS
 from keybus.retry.offsets import OffsetBook
 from keybus.retry.pausing import InPlaceAttempts, PartitionKey, PauseBook
-from keybus.retry.policy import DeadLetterReason, RetryPolicy
+from keybus.retry.policy import DeadLetterReason, InPlaceRetry, RetryPolicy
 from keybus.retry.record import InboundRecord
 from keybus.retry.router import (
     DeadLetterHandler,
@@ -34,7 +34,7 @@ TIER_SLACK_RATIO = 0.1
 """A paused retry tier resumes up to this share of its delay after its head record is due."""
 
 MAX_TIER_SLACK_S = 1.0
-"""The most a retry tier's resume waits past its head record's due time."""
+"""The maximum time a paused retry tier waits past its head record's due time."""
 
 Handler = Callable[[InboundRecord], object]
 Decoder = Callable[[InboundRecord], Any]
@@ -45,8 +45,8 @@ RecordFilter = Callable[[InboundRecord], bool]
 class ConsumerStats:
     """Counts since the consumer started.
 
-    `retried` and `dead_lettered` count records routed to a retry tier or the dead
-    letters; their copies are acknowledged shortly after, and always before the commit
+    `retried` and `dead_lettered` count records routed to a retry tier or to the dead
+    letters. Their copies are acknowledged shortly after, and always before the commit
     that passes them.
     """
 
@@ -75,10 +75,28 @@ class RetryingConsumer:
     policy with `in_place` set keeps strict order instead by pausing the partition and
     retrying the head record in place, within a bounded budget.
 
-    With `tiers_only`, it reads only the retry tiers of `topics`, for a source consumer
-    (the SDK consumer or a Faust agent) that parks its failures with a `FailureHandler`
-    of the same group and policy; pass that handler as `failure_handler` so both sides
-    share it (its group, policy and classifier then override the arguments here).
+    With `tiers_only`, it reads only the retry tiers of `topics`. That serves a source
+    consumer (the SDK consumer or a Faust agent) that parks its failures with a
+    `FailureHandler` of the same group and policy. Pass that handler as
+    `failure_handler` so both sides share it, and its group, policy and classifier then
+    override the arguments here.
+
+    Args:
+        bootstrap_servers: the Kafka to read from and park in.
+        group: the consumer group; it also names the retry tiers and dead letters.
+        topics: the source topics.
+        handler: called with each record; whatever it raises is classified.
+        policy: tiers, attempt and age limits, or in-place retries.
+        classifier: which errors are retried, parked at once or stop the consumer.
+        decoder: turns a record's value into `record.event`; its errors park the
+            record as undecodable, except keybus errors marked retryable.
+        record_filter: records it returns False for are committed without handling.
+        dead_letter_topic: a fixed dead-letter topic instead of `<topic>.<group>.dlq`.
+        dead_letter_handler: called once per parked dead letter (see FailureHandler).
+        consumer_config: extra confluent-kafka consumer settings.
+        commit_interval_s: how often offsets are committed.
+        tiers_only: read only the retry tiers of `topics`.
+        failure_handler: a shared FailureHandler to park with.
     """
 
     def __init__(
@@ -107,6 +125,7 @@ class RetryingConsumer:
         self.record_filter = record_filter
         self.commit_interval_s = commit_interval_s
         self.stats = ConsumerStats()
+
         self.failures = failure_handler or FailureHandler(
             Producer(producer_settings(bootstrap_servers)),
             group=group,
@@ -124,6 +143,7 @@ class RetryingConsumer:
                 **(consumer_config or {}),
             }
         )
+
         self.pauses = PauseBook(self.consumer)
         self._retry_tiers = {
             tier: delay_s for topic in self.topics for tier, delay_s in self._tiers(topic)
@@ -196,8 +216,8 @@ class RetryingConsumer:
         if error.code() == KafkaError._PARTITION_EOF:
             return False
         if error.code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
-            # A topic created a moment ago may be missing from the broker's metadata for a
-            # while; a tier that stays missing also makes parking fail, with its name.
+            # A topic created a moment ago can be missing from the broker's metadata for a
+            # while. A tier that stays missing also makes parking fail, naming the tier.
             logger.warning("subscribed topic not available group=%s error=%s", self.group, error)
             return False
         if error.fatal() or not error.retriable():
@@ -211,7 +231,7 @@ class RetryingConsumer:
         if tier_s is not None:
             due_ms = _due_ms(record)
             if due_ms is not None and due_ms > time.time() * 1000:
-                # Records behind the head fall due a few milliseconds apart; resuming a
+                # Records behind the head fall due a few milliseconds apart. Resuming a
                 # little after the head is due lets one resume serve a batch of them.
                 slack_s = min(TIER_SLACK_RATIO * tier_s, MAX_TIER_SLACK_S)
                 self.pauses.pause_until(
@@ -226,17 +246,17 @@ class RetryingConsumer:
     def process(self, record: InboundRecord) -> None:
         """Decode, filter and handle one record, raising what the handler raised."""
         if self.decoder is not None:
-            record.event = self._decode(record)
+            record.event = self._decode(self.decoder, record)
         if self.record_filter is not None and not self.record_filter(record):
             self.stats.skipped += 1
             return
         self.handler(record)
         self.stats.handled += 1
 
-    def _decode(self, record: InboundRecord) -> Any:
-        assert self.decoder is not None
+    @staticmethod
+    def _decode(decoder: Decoder, record: InboundRecord) -> Any:
         try:
-            return self.decoder(record)
+            return decoder(record)
         except KeybusError as exc:
             if exc.retryable:
                 raise
@@ -257,7 +277,7 @@ class RetryingConsumer:
         if in_place is not None and self.failures.classifier.classify(error) is (
             FailureKind.RETRYABLE
         ):
-            return self._retry_in_place(record, error)
+            return self._retry_in_place(record, error, in_place)
         outcome = self.failures.route(record, error)
         self._send(record, outcome)
         if outcome.action is ParkAction.RETRY:
@@ -295,15 +315,16 @@ class RetryingConsumer:
             else:
                 return
 
-    def _retry_in_place(self, record: InboundRecord, error: Exception) -> bool:
-        assert self.policy.in_place is not None
-        budget = self.policy.in_place
+    def _retry_in_place(
+        self, record: InboundRecord, error: Exception, budget: InPlaceRetry
+    ) -> bool:
         key = (record.topic, record.partition)
         now_s = time.time()
         attempts = self._in_place.get(key)
         if attempts is None or attempts.offset != record.offset:
             attempts = self._in_place[key] = InPlaceAttempts(record.offset, now_s)
         attempts.attempts += 1
+
         backoff_s = budget.backoff_for(attempts.attempts)
         spent_s = now_s + backoff_s - attempts.started_s
         if attempts.attempts < budget.max_attempts and spent_s <= budget.budget_s:
@@ -320,6 +341,7 @@ class RetryingConsumer:
             )
             self.stats.retried_in_place += 1
             return False
+
         del self._in_place[key]
         if budget.on_exhausted == "stop":
             raise ConsumerStoppedError(

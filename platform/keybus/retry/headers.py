@@ -69,9 +69,9 @@ class FailureState:
     `original_*` describe where the event was first consumed and failed; they are kept
     unchanged on every later hop and replay. `attempts` counts failed deliveries since
     the event was first consumed or last replayed. The error fields describe only the
-    latest failure. Treat it as read-only and use `evolve` for a changed copy; it is not
-    frozen because a frozen dataclass costs several times more to build and copy, on
-    the path of every failed record.
+    latest failure. Treat it as read-only and use `evolve` for a changed copy. It is not
+    frozen, because a frozen dataclass costs several times more to build and copy, and
+    every failed record builds a few.
     """
 
     original_topic: str

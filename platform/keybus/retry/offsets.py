@@ -1,4 +1,4 @@
-"""Which offsets a retrying consumer may commit: handled records and acknowledged parked copies."""
+"""Commit bookkeeping of a retrying consumer: handled records and acknowledged parked copies."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ __all__ = ["OffsetBook"]
 class OffsetBook:
     """Track per partition the next offset to commit and the parked copies still in flight.
 
-    A failed record's offset counts as done once its copy is produced, but the committed
-    offset stops at the oldest copy the broker has not acknowledged yet, so a crash
-    before the acknowledgement delivers that record again instead of losing it.
+    A failed record's offset counts as done once its copy is produced. The committed
+    offset still stops at the oldest copy the broker has not acknowledged yet, so a
+    crash before the acknowledgement delivers that record again instead of losing it.
     """
 
     def __init__(self) -> None:

@@ -19,8 +19,8 @@ class InboundRecord:
     `event` is what the decoder made of `value`, or None when the consumer has no
     decoder. Clients other than confluent-kafka (Faust, the SDK consumer) build one
     with the plain constructor. Treat it as read-only and use `dataclasses.replace`
-    for a changed copy; it is not frozen because a frozen dataclass takes about three
-    times as long to build, once per consumed record.
+    for a changed copy. It is not frozen, because a frozen dataclass takes about three
+    times as long to build, and one is built per consumed record.
     """
 
     topic: str

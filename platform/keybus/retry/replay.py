@@ -4,7 +4,7 @@ The replay ledger is the compacted topic `<dead-letter topic>.replayed`. Its key
 event id (`ce_id`, else the first-failure `topic:partition:offset`) and its value a JSON
 object whose `replay_count` is the replay generation that was delivered. A dead letter
 whose own `keybus-replay-count` is below the ledger's value was replayed already and is
-skipped, so running a replay twice delivers nothing new; an event that failed again after
+skipped, so running a replay twice delivers nothing new. An event that failed again after
 a replay is parked with the higher count and can be replayed once more.
 
 Dead letters are never deleted: the topic keeps them until retention removes them, and
@@ -38,7 +38,7 @@ _ACK_TIMEOUT_S = 30.0
 
 
 class ReplayDestination(StrEnum):
-    """Where replayed dead letters go."""
+    """The destination of replayed dead letters."""
 
     ORIGINAL = "original"
     RETRY = "retry"
@@ -56,7 +56,7 @@ class ReplayPlan:
 
 @dataclass
 class ReplayReport:
-    """What a replay did or, in a dry run, would do."""
+    """The counts of a replay, or of what a dry run would replay."""
 
     selected: int = 0
     already_replayed: int = 0
@@ -116,9 +116,8 @@ def plan_replay(
             skipped += 1
             continue
         seen[letter.event_id] = state.replay_count + 1
-        # The copy keeps the first-failure provenance; the attempt budget starts again
-        # and the error headers go, because they describe a failure that has not
-        # happened to this copy.
+        # The copy keeps the first-failure provenance and gets a fresh attempt budget.
+        # The error headers go, because they describe a failure this copy has not had.
         fresh = state.evolve(
             attempts=0,
             error_type=None,

@@ -30,7 +30,7 @@ def producer_settings(bootstrap_servers: str) -> dict[str, str | int]:
     """Return the producer settings for parking: idempotent, acks from all in-sync replicas.
 
     `linger.ms` is 50 because parked copies are acknowledged in the background and only
-    hold back the next commit; fewer, larger produce requests leave the broker more room
+    hold back the next commit. Fewer, larger produce requests leave the broker more room
     for the healthy records. `handle` flushes, which sends at once regardless.
     """
     return {
@@ -42,7 +42,7 @@ def producer_settings(bootstrap_servers: str) -> dict[str, str | int]:
 
 
 class ParkAction(StrEnum):
-    """Where a failed record went."""
+    """The kind of topic a failed record was parked in."""
 
     RETRY = "retry"
     DEAD_LETTER = "dead-letter"

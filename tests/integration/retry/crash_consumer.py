@@ -1,10 +1,10 @@
 """A retrying consumer run as its own process, so a test can SIGKILL it mid-flight.
 
 Usage: crash_consumer.py BOOTSTRAP_SERVERS SOURCE_TOPIC GROUP. Records whose key starts
-with `fail-` fail; every other record is handled. It prints `HANDLED <key>` after a
-record is handled and `PARKED <key>` once its retry copy is acknowledged, and it never
-commits by itself (the commit interval is an hour), so a kill after a `PARKED` line
-lands between writing to the retry tier and committing.
+with `fail-` fail, and every other record is handled. It prints `HANDLED <key>` after a
+record is handled and `PARKED <key>` once its retry copy is acknowledged. It never
+commits by itself, because the commit interval is an hour, so a kill after a `PARKED`
+line lands between writing to the retry tier and committing.
 """
 
 from __future__ import annotations

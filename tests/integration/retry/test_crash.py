@@ -38,6 +38,7 @@ def _run_until_parked(servers: str, source: str, group: str, expected: int) -> C
     assert process.stdout is not None
     reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stdout or ()])
     reader.start()
+
     handled: Counter[str] = Counter()
     parked = 0
     deadline = time.monotonic() + 60

@@ -155,7 +155,7 @@ def _deep_failure(depth: int) -> None:
     _deep_failure(depth - 1)
 
 
-def test_b18_headers_do_not_pile_up_across_hops_and_replays(
+def test_b18_headers_do_not_pile_up(
     kafka: KafkaEndpoint, topic: TopicFactory, group_topics: GroupTopics
 ) -> None:
     orders = topic(partitions=3, prefix="orders")
