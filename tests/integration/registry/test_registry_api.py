@@ -85,14 +85,12 @@ def test_id_to_subjects_and_versions(http: httpx.Client, unique: Callable[[str],
     subjects = http.get(f"/schemas/ids/{schema_id}/subjects").json()
     all_subjects = http.get(f"/schemas/ids/{schema_id}/subjects", params={"deleted": "true"}).json()
     versions = http.get(f"/schemas/ids/{schema_id}/versions").json()
-    filtered = http.get(f"/schemas/ids/{schema_id}", params={"subject": unique("other")})
     unknown = http.get("/schemas/ids/987654321")
 
     assert first in subjects
     assert second not in subjects
     assert second in all_subjects
     assert {"subject": first, "version": 1} in versions
-    assert filtered.status_code == 404
     assert unknown.status_code == 404
     assert unknown.json()["error_code"] == 40403
 
@@ -224,3 +222,20 @@ def test_permanent_delete_drops_subject_settings(
     assert kept.json() == {"compatibilityLevel": "NONE"}
     assert config.json()["error_code"] == 40408
     assert mode.json()["error_code"] == 40409
+
+
+def test_schema_by_id_ignores_other_subject(
+    http: httpx.Client, unique: Callable[[str], str]
+) -> None:
+    subject = unique("orders-com.example.Line")
+    schema_id = _register(http, subject, LINE)
+
+    by_other = http.get(f"/schemas/ids/{schema_id}", params={"subject": unique("orders-value")})
+    raw_by_other = http.get(f"/schemas/ids/{schema_id}/schema", params={"subject": "x-value"})
+    unknown = http.get("/schemas/ids/987654321", params={"subject": subject})
+
+    assert by_other.status_code == 200
+    assert by_other.json()["schema"] == parse_avro(LINE).text
+    assert raw_by_other.status_code == 200
+    assert unknown.status_code == 404
+    assert unknown.json()["error_code"] == 40403

@@ -47,15 +47,18 @@ class RegistryQueries:
         raise ErrorCode.VERSION_NOT_FOUND.error(subject=subject, version=version)
 
     def schema(self, schema_id: SchemaId, *, subject: Subject | None = None) -> StoredSchema:
-        """Return the schema bound to an id, and with `subject` only if that subject uses it."""
+        """Return the schema bound to an id.
+
+        `subject` only chooses the schema context, and keybus has the default context
+        alone, so a subject that does not use the id still gets the schema. Clients such
+        as confluent-kafka's AvroDeserializer send the subject of their own naming
+        strategy, which need not be the subject the writer registered under.
+        """
+        del subject
         stored = self.state.schemas_by_id.get(schema_id)
         if stored is None:
             raise ErrorCode.SCHEMA_NOT_FOUND.error(
                 what=str(schema_id), detail="No version of any subject uses this id."
-            )
-        if subject is not None and all(s != subject for s, _ in self.state.uses_of(schema_id)):
-            raise ErrorCode.SCHEMA_NOT_FOUND.error(
-                what=str(schema_id), detail=f"Subject '{subject}' does not use this id."
             )
         return stored
 
