@@ -32,7 +32,10 @@ def inbound_from_consumed(record: ConsumedRecord) -> InboundRecord:
         key=record.key,
         value=record.value,
         headers=tuple((name, value or b"") for name, value in record.headers),
-        timestamp_ms=record.timestamp_ms,
+        # confluent-kafka reports a missing timestamp as 0 or -1.
+        timestamp_ms=record.timestamp_ms
+        if record.timestamp_ms and record.timestamp_ms > 0
+        else None,
         event=record.event,
     )
 
@@ -123,7 +126,11 @@ def sdk_tier_consumer(
 
 
 def inbound_from_faust(event: Any) -> InboundRecord:
-    """Convert a Faust `EventT` (from `stream.events()`) using its `message` attributes."""
+    """Convert a Faust `EventT` (from `stream.events()`) using its `message` attributes.
+
+    NOTE: the Faust helpers are tested with stand-in event objects; no Faust agent runs
+    them in the tests yet, so attribute names follow faust-streaming's `Message`.
+    """
     message = event.message
     timestamp = message.timestamp
     return InboundRecord(

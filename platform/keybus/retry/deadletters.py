@@ -148,7 +148,11 @@ def _read_partitions(consumer: Consumer, topic: str, timeout_s: float) -> Iterat
 def read_dead_letters(
     bootstrap_servers: str, dead_letter_topic: str, letter_filter: DeadLetterFilter | None = None
 ) -> list[DeadLetter]:
-    """Return the dead letters now in the topic that pass `letter_filter`, in offset order."""
+    """Return the dead letters now in the topic that pass `letter_filter`, in offset order.
+
+    NOTE: matching dead letters are held in memory, values included; a topic with
+    millions of them needs a streaming variant.
+    """
     letters = []
     for record in read_topic(bootstrap_servers, dead_letter_topic):
         letter = DeadLetter(record, FailureState.of(record, group=""))

@@ -96,6 +96,11 @@ class RetryPolicy(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
+    # NOTE: with `backoff_multiplier`, waits of different lengths share a tier, and a
+    # paused tier resumes only when its head record is due. A record behind a longer
+    # wait can come back late by up to the difference (at most the next tier's delay).
+    # One tier per distinct wait would remove that, at the cost of more topics.
+
     tiers_s: tuple[float, ...] = Field(
         default=DEFAULT_TIERS_S, validation_alias=AliasChoices("tiers_s", "tiers")
     )
