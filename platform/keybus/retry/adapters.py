@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from keybus.client import ConsumedRecord, Consumer, Decision, HandlerError
@@ -128,18 +129,23 @@ def sdk_tier_consumer(
 def inbound_from_faust(event: Any) -> InboundRecord:
     """Convert a Faust `EventT` (from `stream.events()`) using its `message` attributes.
 
-    NOTE: the Faust helpers are tested with stand-in event objects; no Faust agent runs
-    them in the tests yet, so attribute names follow faust-streaming's `Message`.
+    Faust gives headers as a list of pairs or as a mapping; both are accepted.
+
+    NOTE: the Faust helpers are tested with faust-streaming's `Message` in a stand-in
+    event; no Faust agent runs them in the tests yet.
     """
     message = event.message
     timestamp = message.timestamp
+    raw_headers = message.headers or []
+    if isinstance(raw_headers, Mapping):
+        raw_headers = list(raw_headers.items())
     return InboundRecord(
         topic=message.topic,
         partition=message.partition,
         offset=message.offset,
         key=message.key,
         value=message.value,
-        headers=tuple((name, value or b"") for name, value in (message.headers or [])),
+        headers=tuple((name, value or b"") for name, value in raw_headers),
         timestamp_ms=None if timestamp is None else int(timestamp * 1000),
         event=event.value,
     )

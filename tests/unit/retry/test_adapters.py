@@ -6,6 +6,7 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 
+from faust.types.tuples import Message
 from retry_fakes import FakeProducer
 
 from keybus.client import ConsumedRecord, Decision
@@ -20,20 +21,25 @@ from keybus.retry.adapters import (
 POLICY = RetryPolicy(tiers_s=(5,), max_attempts=3, jitter_ratio=0.0)
 
 
-@dataclass
-class _FaustMessage:
-    topic: str = "orders"
-    partition: int = 1
-    offset: int = 12
-    key: bytes = b"o-1"
-    value: bytes = b"{}"
-    headers: list[tuple[str, bytes]] = field(default_factory=lambda: [("ce_id", b"e-1")])
-    timestamp: float = 1_800_000_000.5
+def _faust_message(headers: object = None) -> Message:
+    return Message(
+        topic="orders",
+        partition=1,
+        offset=12,
+        timestamp=1_800_000_000.5,
+        timestamp_type=0,
+        headers=[("ce_id", b"e-1")] if headers is None else headers,  # type: ignore[arg-type]
+        key=b"o-1",
+        value=b"{}",
+        checksum=None,
+    )
 
 
 @dataclass
 class _FaustEvent:
-    message: _FaustMessage = field(default_factory=_FaustMessage)
+    """The two attributes of a Faust `EventT` the adapter reads."""
+
+    message: Message = field(default_factory=_faust_message)
     value: object = field(default_factory=lambda: {"total": 3})
 
 
@@ -98,6 +104,12 @@ def test_faust_event_conversion() -> None:
     assert record.timestamp_ms == 1_800_000_000_500
     assert record.header_text("ce_id") == "e-1"
     assert record.event == {"total": 3}
+
+
+def test_faust_mapping_headers() -> None:
+    record = inbound_from_faust(_FaustEvent(message=_faust_message({"ce_id": b"e-2"})))
+
+    assert record.headers == (("ce_id", b"e-2"),)
 
 
 def test_faust_failure_parked_from_event_loop() -> None:
