@@ -112,6 +112,10 @@ class FailoverProducer:
         """Flush in the current region, then send new records to the primary again.
 
         Raises FailbackError while the primary fails its probe.
+
+        NOTE: with the active-passive topology, records acked by the standby during the
+        outage stay in the standby, because nothing copies them back to the primary.
+        Consumers must read the standby to its end before their own failback.
         """
         self.flush(flush_timeout_s)
         primary = self.selector.failback()
