@@ -40,6 +40,10 @@ _DEFAULTS: dict[str, Any] = {
     "acks": "all",
     "linger.ms": 5,
     "compression.type": "none",
+    # The Java client's partitioner (murmur2 of the key). librdkafka's own default
+    # (consistent_random, CRC32) would put a key on another partition than Faust and
+    # Java producers do, which breaks per-aggregate order and co-partitioned joins.
+    "partitioner": "murmur2_random",
 }
 _TRANSACTION_TIMEOUT_S = 30.0
 
