@@ -8,6 +8,7 @@ with its mode set to READONLY.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -134,3 +135,24 @@ def test_mirror_check_command_passes_on_topics(two_regions: TwoRegions, tmp_path
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "west matches east" in result.stdout
+
+
+def test_mirror_status_shows_lag_and_checkpoints(two_regions: TwoRegions) -> None:
+    command = [
+        sys.executable, "-m", "keybus.cli", "mirror", "status",
+        "--source-servers", two_regions.east.bootstrap_servers,
+        "--target-servers", two_regions.west.bootstrap_servers,
+    ]  # fmt: skip
+
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=120, check=False, env=_wide_env()
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "_schemas" in result.stdout
+    assert "last checkpoint" in result.stdout
+    assert " ago" in result.stdout, "no group has a checkpoint"
+
+
+def _wide_env() -> dict[str, str]:
+    return {**os.environ, "COLUMNS": "200"}
