@@ -217,8 +217,9 @@ class LocalKafka:
             *self._java_prefix(java),
             _STORAGE_TOOL,
             "format",
-            "--cluster-id",
-            cluster_id,
+            # One token: a URL-safe base64 id may start with '-', which would be read
+            # as an option.
+            f"--cluster-id={cluster_id}",
             "--config",
             str(self.properties_path),
             "--standalone",

@@ -1,6 +1,6 @@
-"""LocalKafka's errors for a missing java, a missing mvn and a taken port.
+"""LocalKafka's errors for a missing java, a missing mvn and a taken port; storage format.
 
-Nothing here starts a broker: each case fails before the JVM would be launched.
+Nothing here starts a broker; the format case runs Kafka's storage tool (a JVM).
 """
 
 from __future__ import annotations
@@ -104,3 +104,20 @@ def test_stop_without_running_broker_is_a_no_op(tmp_path: Path) -> None:
 
     assert stopped is False
     assert not cluster.pid_file.exists()
+
+
+def test_format_accepts_cluster_id_starting_with_dash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A URL-safe base64 cluster id may start with '-'; the storage tool must take it."""
+    import keybus.cluster.local as local  # noqa: PLC0415
+
+    cluster = LocalKafka("dash", port=1, controller_port=2, home=tmp_path)
+    cluster.folder.mkdir(parents=True)
+    cluster._write_properties()
+    monkeypatch.setattr(local.base64, "urlsafe_b64encode", lambda raw: b"-" + b"A" * 21 + b"==")
+
+    cluster._format(local.find_java())
+
+    assert (cluster.data_dir / "meta.properties").exists()
+    assert '"-AAAAAAAAAAAAAAAAAAAAA"' in (cluster.folder / "cluster.json").read_text()
