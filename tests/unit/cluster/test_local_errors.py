@@ -110,7 +110,7 @@ def test_format_accepts_cluster_id_starting_with_dash(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A URL-safe base64 cluster id may start with '-'; the storage tool must take it."""
-    import keybus.cluster.local as local  # noqa: PLC0415
+    from keybus.cluster import local  # noqa: PLC0415
 
     cluster = LocalKafka("dash", port=1, controller_port=2, home=tmp_path)
     cluster.folder.mkdir(parents=True)
