@@ -69,7 +69,7 @@ def test_dev_up_then_down_leaves_no_kafka_process(dev_env: dict[str, str]) -> No
     assert health == 200
     assert registry_url in first.stdout
     assert "stopped east registry" in down.stdout
-    assert not Path(f"/proc/{registry_pid}").exists()
+    assert not pid_alive(registry_pid, "registry")
 
 
 def test_dev_up_unknown_region_is_rejected(dev_env: dict[str, str]) -> None:

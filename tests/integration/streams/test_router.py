@@ -106,6 +106,7 @@ def _collect(servers: str, topics: list[str], expected: int, timeout_s: float) -
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("guarantee", ["at_least_once", "exactly_once"])
 def test_router_kill_one_worker_loses_nothing(
     guarantee: str,
@@ -137,7 +138,7 @@ def test_router_kill_one_worker_loses_nothing(
         group.stop(1, kill=True)
         _publish(kafka.bootstrap_servers, schema_registry, source, range(half, EVENT_COUNT))
         expected = len(expected_a) + len(expected_low)
-        seen = _collect(kafka.bootstrap_servers, [kind_a, low], expected, timeout_s=420)
+        seen = _collect(kafka.bootstrap_servers, [kind_a, low], expected, timeout_s=600)
     finally:
         group.stop()
 
