@@ -148,6 +148,7 @@ class Pipeline:
         prefix = f"e2e-{uuid.uuid4().hex[:6]}-"
         self.source = create_topic(servers, f"{prefix}lock-devices", PARTITIONS)
         self.target = create_topic(servers, f"{prefix}audit.access", PARTITIONS)
+
         rules = folder / "rules.yaml"
         rules.write_text(
             "version: 1\nrules:\n  - name: unlocks-to-audit\n"
@@ -166,6 +167,7 @@ class Pipeline:
                 "KEYBUS_BATCH_WITHIN_S": "0.005",
             },
         )
+
         self.projection = UnlockCounts()
         self.store = ProjectionStore(self.projection, folder / "e2e.sqlite")
         self.runner = ProjectionRunner(

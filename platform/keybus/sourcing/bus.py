@@ -11,7 +11,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 
 from keybus.sourcing.aggregate import AggregateType, Command
 from keybus.sourcing.errors import SourcingError
-from keybus.sourcing.offsets import watermarks
+from keybus.sourcing.offsets import partition_ids, watermarks
 from keybus.sourcing.wire import CommandReply, decode_reply, encode_command
 
 __all__ = ["CommandBus", "CommandTimeoutError"]
@@ -129,13 +129,7 @@ class CommandBus:
     def _end_positions(self, topics: Sequence[str]) -> list[TopicPartition]:
         positions = []
         for topic in topics:
-            metadata = self._consumer.list_topics(topic, timeout=10).topics[topic]
-            if metadata.error is not None:
-                raise SourcingError(
-                    f"Replies topic {topic} is missing: {metadata.error.str()}. Create the "
-                    "aggregate's topics (keybus topics apply) before sending commands."
-                )
-            for partition in metadata.partitions:
+            for partition in partition_ids(self._consumer, topic):
                 _low, high = watermarks(self._consumer, topic, partition)
                 positions.append(TopicPartition(topic, partition, high))
         return positions

@@ -7,7 +7,9 @@ import time
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
-__all__ = ["watermarks"]
+from keybus.sourcing.errors import SourcingError
+
+__all__ = ["partition_ids", "watermarks"]
 
 logger = logging.getLogger(__name__)
 
@@ -42,3 +44,24 @@ def watermarks(
             time.sleep(_RETRY_DELAY_S)
         else:
             return int(low), int(high)
+
+
+def partition_ids(consumer: Consumer, topic: str, timeout_s: float = 15.0) -> list[int]:
+    """Return the partition ids of `topic`, waiting while a just-created topic propagates.
+
+    Raises:
+        SourcingError: the topic is still unknown after `timeout_s`.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        metadata = consumer.list_topics(topic, timeout=10).topics.get(topic)
+        error = None if metadata is None else metadata.error
+        if metadata is not None and error is None and metadata.partitions:
+            return sorted(metadata.partitions)
+        if time.monotonic() > deadline:
+            reason = error.str() if error is not None else "no metadata"
+            raise SourcingError(
+                f"Topic {topic} is missing ({reason}). Create it, for example with "
+                "`keybus topics apply deploy/topics.yaml`, or fix the topic prefix."
+            )
+        time.sleep(_RETRY_DELAY_S)

@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from keybus.events.model import utc_now
 from keybus.sourcing.errors import SourcingError
-from keybus.sourcing.offsets import watermarks
+from keybus.sourcing.offsets import partition_ids, watermarks
 
 __all__ = ["Snapshot", "decode_snapshot", "encode_snapshot", "read_snapshots", "read_to_end"]
 
@@ -111,10 +111,7 @@ def read_to_end(
 def _read(
     consumer: Consumer, topic: str, start: dict[int, int], partitions: list[int] | None
 ) -> list[Any]:
-    metadata = consumer.list_topics(topic, timeout=10).topics.get(topic)
-    if metadata is None or metadata.error is not None:
-        raise SourcingError(f"Topic {topic} does not exist. Create it, then read it again.")
-    chosen = sorted(metadata.partitions) if partitions is None else partitions
+    chosen = partition_ids(consumer, topic) if partitions is None else partitions
     ends: dict[int, int] = {}
     assignment = []
     for partition in chosen:

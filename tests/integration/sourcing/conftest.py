@@ -7,6 +7,7 @@ because a Faust worker takes several seconds to join its group.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import Iterator
@@ -41,6 +42,7 @@ class Stack:
     prefix: str
     app_id: str
     workers: WorkerGroup
+    worker_count: int = 1
 
 
 def create_stream_topics(admin: AdminClient, prefix: str, names: list[str]) -> list[str]:
@@ -74,7 +76,7 @@ def wait_until_serving(stack: Stack, timeout_s: float = 120.0) -> None:
         probe = schedule(f"probe-{uuid.uuid4().hex[:6]}")
         command_id = bus.send_nowait(probe)
         while time.monotonic() < deadline:
-            stack.workers.wait_healthy(1, seconds=0.1)
+            stack.workers.wait_healthy(stack.worker_count, seconds=0.1)
             try:
                 bus.wait(command_id, timeout_s=2.0)
             except CommandTimeoutError:
@@ -86,6 +88,36 @@ def wait_until_serving(stack: Stack, timeout_s: float = 120.0) -> None:
     )
 
 
+@contextlib.contextmanager
+def running_handler(
+    kafka: KafkaEndpoint, admin: AdminClient, registry_url: str, folder: Path, workers: int
+) -> Iterator[Stack]:
+    """Run `workers` command handler processes for both reference aggregates on new topics."""
+    prefix = f"sourcing-{uuid.uuid4().hex[:8]}-"
+    app_id = f"commands-{prefix.rstrip('-')}"
+    create_stream_topics(admin, prefix, [DELIVERY.name, ACCESS_GRANT.name])
+    group = WorkerGroup(
+        topology="commands",
+        folder=folder,
+        environment={
+            "KEYBUS_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+            "KEYBUS_REGISTRY_URL": registry_url,
+            "KEYBUS_APP_ID": app_id,
+            "KEYBUS_TOPIC_PREFIX": prefix,
+            "KEYBUS_AUTO_REGISTER": "true",
+            "KEYBUS_SNAPSHOT_EVERY": str(SNAPSHOT_EVERY),
+        },
+    )
+    stack = Stack(kafka.bootstrap_servers, registry_url, prefix, app_id, group, workers)
+    try:
+        group.start(workers)
+        wait_until_serving(stack)
+        yield stack
+    finally:
+        group.stop()
+        delete_topics(admin, prefix, app_id)
+
+
 @pytest.fixture(scope="session")
 def command_handler(
     kafka: KafkaEndpoint,
@@ -93,31 +125,10 @@ def command_handler(
     schema_registry: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Stack]:
-    """Run the command handler for both reference aggregates on topics of its own."""
-    prefix = f"sourcing-{uuid.uuid4().hex[:8]}-"
-    app_id = f"commands-{prefix.rstrip('-')}"
-    create_stream_topics(kafka_admin, prefix, [DELIVERY.name, ACCESS_GRANT.name])
-    folder: Path = tmp_path_factory.mktemp("commands")
-    workers = WorkerGroup(
-        topology="commands",
-        folder=folder,
-        environment={
-            "KEYBUS_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
-            "KEYBUS_REGISTRY_URL": schema_registry,
-            "KEYBUS_APP_ID": app_id,
-            "KEYBUS_TOPIC_PREFIX": prefix,
-            "KEYBUS_AUTO_REGISTER": "true",
-            "KEYBUS_SNAPSHOT_EVERY": str(SNAPSHOT_EVERY),
-        },
-    )
-    stack = Stack(kafka.bootstrap_servers, schema_registry, prefix, app_id, workers)
-    try:
-        workers.start(1)
-        wait_until_serving(stack)
+    """Run one command handler worker for the session's command tests."""
+    folder = tmp_path_factory.mktemp("commands")
+    with running_handler(kafka, kafka_admin, schema_registry, folder, workers=1) as stack:
         yield stack
-    finally:
-        workers.stop()
-        delete_topics(kafka_admin, prefix, app_id)
 
 
 @pytest.fixture

@@ -135,9 +135,9 @@ class DeliveryStatusProjection(Projection):
 def _seen(row: sqlite3.Row | tuple[int, int, int | None], record: SourceRecord) -> bool:
     """Return whether a delivery's row already includes the event of `record`.
 
-    An event at or before the row's last offset was applied; so was one whose version
-    header is not above the row's version, which is how the command handler's duplicate
-    appends after a crash look.
+    An event at or before the row's last offset was applied already. An event whose
+    version header is not above the row's version was too: the command handler appends
+    such duplicates when it handles a command again after a crash.
     """
     partition, offset, version = row[0], row[1], row[2]
     if partition == record.partition and offset >= record.offset:

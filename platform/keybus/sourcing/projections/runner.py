@@ -14,8 +14,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
 from keybus.serde.codec import SchemaRegistry
 from keybus.serde.errors import SerdeError
-from keybus.sourcing.errors import ProjectionError
-from keybus.sourcing.offsets import watermarks
+from keybus.sourcing.offsets import partition_ids, watermarks
 from keybus.sourcing.projections.base import SourceRecord
 from keybus.sourcing.projections.store import ProjectionStore
 from keybus.sourcing.upcasting import EventReader
@@ -102,13 +101,8 @@ class ProjectionRunner:
         found = []
         for topic in self.streams:
             with self._lookup_lock:
-                metadata = self._lookups.list_topics(topic, timeout=10).topics[topic]
-            if metadata.error is not None:
-                raise ProjectionError(
-                    f"Source topic {topic} of projection {self.projection.name} is missing: "
-                    f"{metadata.error.str()}. Create it, or fix the topic prefix."
-                )
-            found += [TopicPartition(topic, partition) for partition in metadata.partitions]
+                ids = partition_ids(self._lookups, topic)
+            found += [TopicPartition(topic, partition) for partition in ids]
         return found
 
     def rewind(self, since: datetime | None) -> dict[tuple[str, int], int]:
