@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from uuid import uuid4
 
 from confluent_kafka.admin import AdminClient
 from tests.unit.sourcing.factories import NOON, schedule, window
@@ -40,7 +41,7 @@ def test_two_workers_keep_versions_contiguous(
             first = RescheduleDelivery(
                 aggregate_id=ids[0], window=window(), expected_version=RESCHEDULES + 1
             )
-            second = first.model_copy(update={"command_id": first.command_id.__class__(int=1)})
+            second = first.model_copy(update={"command_id": uuid4()})
             racing = [bus.send_nowait(first), bus.send_nowait(second)]
             race = [bus.wait(command_id, timeout_s=60) for command_id in racing]
         versions = {
