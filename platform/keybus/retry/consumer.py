@@ -63,8 +63,9 @@ class RetryingConsumer:
 
     Two confluent-kafka clients in the same group read the source topics and the
     group's retry tiers, and one loop polls both. A record is committed only after its
-    handler returned or after its parked copy was acknowledged. A retry tier partition whose head record is not yet due is paused
-    until it is, so the poll loop never sleeps and the group never expels the consumer.
+    handler returned or after its parked copy was acknowledged. A retry tier partition
+    whose head record is not yet due is paused until it is, so the poll loop never
+    sleeps and the group never expels the consumer.
 
     A tier resumes up to a tenth of its delay (at most 1 s) after its head record is
     due, so retried records come back that much late at most and one resume serves all
