@@ -177,7 +177,10 @@ class RetryingConsumer:
     def _client_for(self, topic: str) -> Consumer:
         client = self.tier_consumer if topic in self._retry_tiers else self.consumer
         if client is None:
-            raise ValueError(f"topic {topic!r} is not read by consumer group {self.group!r}")
+            raise ValueError(
+                f"Topic {topic!r} is neither a source topic nor a retry tier of consumer group "
+                f"{self.group!r}; only records this consumer read can be held."
+            )
         return client
 
     def subscribe(self) -> None:
@@ -253,7 +256,7 @@ class RetryingConsumer:
         for key, records in self.pauses.release_due(now_s):
             for index, record in enumerate(records):
                 if key in self.pauses:
-                    # An earlier record held the partition again; the rest wait behind it.
+                    # An earlier record held the partition again, so the rest wait behind it.
                     for waiting in records[index:]:
                         self.pauses.add(waiting)
                     break
@@ -359,7 +362,7 @@ class RetryingConsumer:
             try:
                 self.failures.send(record, outcome, on_done)
             except BufferError:
-                # The producer queue is full: serve delivery reports until there is room.
+                # The producer queue is full, so serve delivery reports until there is room.
                 self.failures.producer.poll(0.1)
             else:
                 return
