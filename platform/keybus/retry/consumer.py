@@ -30,6 +30,9 @@ __all__ = ["ConsumerStats", "Decoder", "Handler", "RecordFilter", "RetryingConsu
 
 logger = logging.getLogger(__name__)
 
+TIER_GROUP_SUFFIX = ".retry"
+"""Appended to the group id for the client that reads the group's retry tiers."""
+
 TIER_SLACK_RATIO = 0.1
 """A paused retry tier resumes up to this share of its delay after its head record is due."""
 
@@ -61,8 +64,8 @@ class ConsumerStats:
 class RetryingConsumer:
     """Consume topics for one group; failed records go through retry tiers to the dead letters.
 
-    Two confluent-kafka clients in the same group read the source topics and the
-    group's retry tiers, and one loop polls both. A record is committed only after its
+    Two confluent-kafka clients read the source topics (in `group`) and the group's
+    retry tiers (in `<group>.retry`), and one loop polls both. A record is committed only after its
     handler returned or after its parked copy was acknowledged. A retry tier partition
     whose head record is not yet due is paused until it is, so the poll loop never
     sleeps and the group never expels the consumer.
@@ -145,11 +148,14 @@ class RetryingConsumer:
         self._retry_tiers = {
             tier: delay_s for topic in self.topics for tier, delay_s in self._tiers(topic)
         }
-        # The retry tiers get a client of their own in the same group. Pausing a tier
-        # partition in the client that also reads the source topics stalled the source
-        # partitions for about 200 ms each time, in measurements with librdkafka 2.16.
+        # The retry tiers get a client of their own, in the group `<group>.retry`.
+        # Pausing a tier partition in the client that also reads the source topics
+        # stalled the source partitions for about 200 ms each time (librdkafka 2.16),
+        # and a group of their own keeps tier rebalances off the source partitions.
         self.consumer = None if tiers_only else Consumer(settings)
-        self.tier_consumer = Consumer(settings) if self._retry_tiers else None
+        self.tier_consumer = None
+        if self._retry_tiers:
+            self.tier_consumer = Consumer({**settings, "group.id": group + TIER_GROUP_SUFFIX})
         self.pauses = PauseBook(self._client_for)
         self._in_place: dict[PartitionKey, InPlaceAttempts] = {}
         self.offsets = OffsetBook()
