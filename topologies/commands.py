@@ -34,6 +34,7 @@ from keybus.registry.client import RegistryClient
 from keybus.sourcing import (
     AggregateType,
     CommandProcessor,
+    EncodedEvent,
     EventEncoder,
     SourcingSettings,
     StoredAggregate,
@@ -70,68 +71,86 @@ def raw_topic(name: str, partitions: int | None = None) -> faust.TopicT:
     )
 
 
-def serve(aggregate: AggregateType[Any]) -> None:
-    """Declare the table and the agent of one aggregate type."""
-    topics = aggregate.topics(settings.topic_prefix)
-    partitions = partition_count(topics.commands)
-    commands = raw_topic(topics.commands, partitions)
-    events = raw_topic(topics.events)
-    replies = raw_topic(topics.replies)
-    snapshots = raw_topic(topics.snapshots)
-    table = app.Table(f"{aggregate.name}-state", default=None, partitions=partitions, key_type=str)
-    encoder = EventEncoder(
-        registry,
-        source=f"urn:keybus:commands:{aggregate.name}",
-        topic=topics.events,
-        auto_register=settings.auto_register,
-        event_types=aggregate.events,
-    )
-    processor = CommandProcessor(aggregate, encoder)
-    every = settings.snapshot_every or aggregate.snapshot_every
+class AggregateAgent:
+    """The topics, table and processor of one aggregate type, and its per-command steps."""
 
-    async def handle(stream: faust.StreamT[Any]) -> AsyncIterator[None]:
-        async for record in stream.events():
-            message = record.message
-            key = message.key.decode() if message.key else ""
-            stored = StoredAggregate.from_json(table.get(key))
-            processed = processor.process(message.key, message.value, stored)
-            appended = processed.stored
-            for event in processed.events:
-                metadata = await (
-                    await events.send(
-                        key=event.key,
-                        value=event.value,
-                        headers=event.headers,
-                        partition=message.partition,
-                    )
+    def __init__(self, aggregate: AggregateType[Any]) -> None:
+        topics = aggregate.topics(settings.topic_prefix)
+        self.partitions = partition_count(topics.commands)
+        event_partitions = partition_count(topics.events)
+        if event_partitions != self.partitions:
+            raise RuntimeError(
+                f"Topic {topics.events} has {event_partitions} partitions and "
+                f"{topics.commands} has {self.partitions}. Give them the same count: events "
+                "go to the partition number of their command."
+            )
+        self.aggregate = aggregate
+        self.topics = topics
+        self.commands = raw_topic(topics.commands, self.partitions)
+        self.events = raw_topic(topics.events)
+        self.replies = raw_topic(topics.replies)
+        self.snapshots = raw_topic(topics.snapshots)
+        self.table = app.Table(
+            f"{aggregate.name}-state", default=None, partitions=self.partitions, key_type=str
+        )
+        encoder = EventEncoder(
+            registry,
+            source=f"urn:keybus:commands:{aggregate.name}",
+            topic=topics.events,
+            auto_register=settings.auto_register,
+            event_types=aggregate.events,
+        )
+        self.processor = CommandProcessor(aggregate, encoder)
+        self.snapshot_every = settings.snapshot_every or aggregate.snapshot_every
+
+    async def handle(self, message: Any) -> None:
+        """Decide one command, append its events, store the state, snapshot and reply."""
+        key = message.key.decode() if message.key else ""
+        stored = StoredAggregate.from_json(self.table.get(key))
+        processed = self.processor.process(message.key, message.value, stored)
+        if processed.stored is not None:
+            appended = await self.append(processed.stored, processed.events, message.partition)
+            self.table[key] = appended.to_json()
+            if processed.snapshot_due(self.snapshot_every, 0 if stored is None else stored.version):
+                snapshot_key, snapshot_value = encode_snapshot(
+                    self.processor.snapshot(key, appended)
                 )
-                appended = (
-                    StoredAggregate(
-                        appended.version, appended.state, metadata.partition, metadata.offset
-                    )
-                    if appended is not None
-                    else None
-                )
-            if appended is not None:
-                table[key] = appended.to_json()
-                if processed.snapshot_due(every, 0 if stored is None else stored.version):
-                    snapshot_key, snapshot_value = encode_snapshot(
-                        processor.snapshot(key, appended)
-                    )
-                    await snapshots.send(key=snapshot_key, value=snapshot_value)
-            reply_key, reply_value = encode_reply(processed.reply)
-            await replies.send(key=reply_key, value=reply_value)
-            yield None
+                await self.snapshots.send(key=snapshot_key, value=snapshot_value)
+        reply_key, reply_value = encode_reply(processed.reply)
+        await self.replies.send(key=reply_key, value=reply_value)
 
-    app.agent(commands, name=f"{APP_NAME}.{aggregate.name}")(handle)
-    logger.info(
-        "serving aggregate=%s commands=%s events=%s partitions=%s",
-        aggregate.name,
-        topics.commands,
-        topics.events,
-        partitions,
-    )
+    async def append(
+        self, stored: StoredAggregate, events: list[EncodedEvent], partition: int
+    ) -> StoredAggregate:
+        """Send the events and wait for each acknowledgement; return the state to store."""
+        for event in events:
+            pending = await self.events.send(
+                key=event.key, value=event.value, headers=event.headers, partition=partition
+            )
+            metadata = await pending
+            stored = StoredAggregate(
+                stored.version, stored.state, metadata.partition, metadata.offset
+            )
+        return stored
+
+    def declare(self) -> None:
+        """Declare the Faust agent that reads the aggregate's commands."""
+
+        async def handle(stream: faust.StreamT[Any]) -> AsyncIterator[None]:
+            async for record in stream.events():
+                await self.handle(record.message)
+                yield None
+
+        app.agent(self.commands, name=f"{APP_NAME}.{self.aggregate.name}")(handle)
+        logger.info(
+            "serving aggregate=%s commands=%s events=%s partitions=%s",
+            self.aggregate.name,
+            self.topics.commands,
+            self.topics.events,
+            self.partitions,
+        )
 
 
-for _aggregate in select_aggregates(settings.aggregates):
-    serve(_aggregate)
+agents = [AggregateAgent(aggregate) for aggregate in select_aggregates(settings.aggregates)]
+for _agent in agents:
+    _agent.declare()
