@@ -179,8 +179,8 @@ consumer: raw {_rates(raw_rates)}; no failures {_rates(clean_rates)}; 1% failing
 
 At this size the topic does not fit the client's prefetch queue, so all three are
 bounded by fetching, as a consumer of a live topic is. With half the records (scale 0.5)
-the whole topic is prefetched and the consumer thread's own speed decides; there the
-failing run kept 0.63 to 0.89 of the no-failure throughput in runs on this machine.
+the whole topic is prefetched, the consumer thread's own speed decides, and the CPU
+ratio below is the better guide.
 
 The consumer thread's own CPU time per healthy record, which a busy machine disturbs
 far less than wall time: {clean_cpu:.1f} µs without failures, {failing_cpu:.1f} µs with
