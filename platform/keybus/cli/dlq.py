@@ -15,6 +15,7 @@ from rich.table import Table
 
 from keybus.cli.console import console, fail
 from keybus.errors import KeybusError
+from keybus.registry import RegistryClient
 from keybus.retry.deadletters import (
     AGE_BUCKETS,
     DeadLetter,
@@ -26,8 +27,11 @@ from keybus.retry.errors import RetryConfigError
 from keybus.retry.headers import BOOKKEEPING_PREFIX
 from keybus.retry.naming import parse_delay
 from keybus.retry.replay import ReplayDestination, replay
+from keybus.serde import MAGIC_BYTE, AvroDeserializer
 
 __all__ = ["app"]
+
+MAGIC_BYTE_VALUE = bytes([MAGIC_BYTE])
 
 app = typer.Typer(
     help="Count, inspect and replay dead letters (topics named <topic>.<group>.dlq).",
@@ -152,9 +156,15 @@ def list_command(
     console.print(table)
 
 
-def _decode_value(value: bytes | None) -> Any:
+def _decode_value(value: bytes | None, deserializer: AvroDeserializer | None) -> Any:
+    """Decode Avro in the wire format with the registry, else JSON, else text, else hex."""
     if value is None:
         return None
+    if deserializer is not None and value[:1] == MAGIC_BYTE_VALUE:
+        try:
+            return deserializer.decode(value).value
+        except KeybusError as exc:
+            return {"undecodable": exc.message, "bytes": len(value), "hex": value[:64].hex()}
     try:
         return json.loads(value)
     except (UnicodeDecodeError, ValueError):
@@ -165,7 +175,7 @@ def _decode_value(value: bytes | None) -> Any:
         return {"bytes": len(value), "hex": value[:64].hex()}
 
 
-def _describe(letter: DeadLetter) -> dict[str, Any]:
+def _describe(letter: DeadLetter, deserializer: AvroDeserializer | None) -> dict[str, Any]:
     record = letter.record
     failure = {
         name.removeprefix(BOOKKEEPING_PREFIX): value.decode("utf-8", errors="replace")
@@ -182,7 +192,7 @@ def _describe(letter: DeadLetter) -> dict[str, Any]:
         "event_id": letter.event_id,
         "event_type": letter.event_type,
         "key": None if record.key is None else record.key.decode("utf-8", errors="replace"),
-        "event": _decode_value(record.value),
+        "event": _decode_value(record.value, deserializer),
         "failure": failure,
     }
 
@@ -198,6 +208,13 @@ def show_command(
     event_type: EventTypeOption = None,
     key: KeyOption = None,
     limit: Annotated[int, typer.Option(help="Show at most this many dead letters.")] = 20,
+    registry_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="KEYBUS_REGISTRY_URL",
+            help="Schema registry to decode Avro values with; without it they show as hex.",
+        ),
+    ] = None,
 ) -> None:
     """Print dead letters with their decoded events and failure headers, as JSON."""
     try:
@@ -205,8 +222,14 @@ def show_command(
         letters = _read(bootstrap_servers, topic, letter_filter)
     except KeybusError as exc:
         fail(exc)
-    for letter in letters[:limit]:
-        console.print_json(json.dumps(_describe(letter), default=str))
+    registry = RegistryClient(registry_url) if registry_url else None
+    deserializer = AvroDeserializer(registry) if registry is not None else None
+    try:
+        for letter in letters[:limit]:
+            console.print_json(json.dumps(_describe(letter, deserializer), default=str))
+    finally:
+        if registry is not None:
+            registry.close()
     console.print(f"{min(limit, len(letters))} of {len(letters)} matching dead letter(s) shown.")
 
 

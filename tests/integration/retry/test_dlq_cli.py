@@ -12,6 +12,8 @@ from collections import Counter
 
 from retry_kit import GroupTopics, drive, produce, read_all, settle, unique_group
 
+from keybus import Producer
+from keybus.catalog import DoorLocked
 from keybus.retry import InboundRecord, RetryingConsumer, RetryPolicy
 from keybus.testing import KafkaEndpoint
 from keybus.testing.plugin import TopicFactory
@@ -116,3 +118,35 @@ def test_dlq_replay_of_missing_topic_fails_clearly(kafka: KafkaEndpoint) -> None
 
     assert result.returncode == 1
     assert "Topic 'no-such-topic.group.dlq' does not exist" in result.stderr
+
+
+def test_dlq_show_decodes_avro_with_registry(
+    kafka: KafkaEndpoint, schema_registry: str, topic: TopicFactory, group_topics: GroupTopics
+) -> None:
+    servers = kafka.bootstrap_servers
+    source = topic()
+    group = unique_group("dlq-avro")
+    _retry_1s, dead_letters, _ledger = group_topics(source, group, POLICY)
+    with Producer(servers, schema_registry, auto_register=True) as producer:
+        producer.publish(
+            DoorLocked(lock_id="lock-7", trigger="MANUAL", open_duration_ms=9), topic=source
+        )
+    consumer = RetryingConsumer(
+        bootstrap_servers=servers,
+        group=group,
+        topics=[source],
+        handler=Inventory(),
+        policy=POLICY,
+    )
+    drive(consumer, lambda: consumer.stats.dead_lettered == 1, timeout_s=20)
+    consumer.close()
+
+    decoded = _keybus(servers, "dlq", "show", dead_letters, "--registry-url", schema_registry)
+    raw = _keybus(servers, "dlq", "show", dead_letters)
+
+    assert decoded.returncode == 0, decoded.stderr
+    assert '"lock_id": "lock-7"' in decoded.stdout
+    assert '"open_duration_ms": 9' in decoded.stdout
+    assert '"event_type": "com.example.access.DoorLocked"' in decoded.stdout
+    assert raw.returncode == 0, raw.stderr
+    assert '"hex": "00' in raw.stdout
