@@ -60,7 +60,9 @@ class DeadLetter:
 
 @dataclass(frozen=True)
 class DeadLetterFilter:
-    """Which dead letters a command acts on; unset fields match everything.
+    """The conditions that select the dead letters a command acts on.
+
+    Unset fields match everything.
 
     `error_type` matches the qualified class name or its last part (`TimeoutError`
     matches `builtins.TimeoutError` and `TimeoutError`). `since_ms` and `until_ms`
@@ -134,7 +136,10 @@ def _read_partitions(consumer: Consumer, topic: str, timeout_s: float) -> Iterat
     deadline = time.monotonic() + timeout_s
     while ends:
         if time.monotonic() > deadline:
-            raise KafkaException(f"reading {topic} timed out after {timeout_s} s")
+            raise KafkaException(
+                f"Reading {topic} timed out after {timeout_s} s with partitions "
+                f"{sorted(ends)} unfinished. Check that the brokers are reachable."
+            )
         for message in consumer.consume(500, timeout=0.05):
             if message.error() is not None:
                 continue

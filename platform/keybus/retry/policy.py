@@ -23,14 +23,19 @@ DEFAULT_TIERS_S = (5.0, 30.0, 300.0)
 """Default retry tier delays: 5 s, 30 s and 5 min."""
 
 DEFAULT_MAX_ATTEMPTS = 185
-"""Default limit on deliveries of one event, the first one included (EventBridge's limit)."""
+"""Default limit on deliveries of one event, the first one included.
+
+EventBridge's RetryPolicy allows at most 185 retry attempts after the first delivery
+(Amazon EventBridge API Reference, RetryPolicy). keybus counts the first delivery among
+its attempts, so this default makes at most 184 retries.
+"""
 
 DEFAULT_MAX_EVENT_AGE_S = 24 * 3600.0
-"""Default age after which an event is no longer retried (EventBridge's 24 hours)."""
+"""Default age after which an event is no longer retried: EventBridge's maximum of 86,400 s."""
 
 
 class DeadLetterReason(StrEnum):
-    """Why a record was parked in the dead-letter topic."""
+    """The reason a record was parked in the dead-letter topic."""
 
     NOT_RETRYABLE = "not-retryable"
     MAX_ATTEMPTS = "max-attempts"
@@ -86,8 +91,8 @@ class RetryPolicy(BaseModel):
         max_event_age_s: an event whose next attempt would come later than this after
             its record timestamp (or its latest replay) is parked instead.
         backoff_multiplier: when set, retry n waits `tiers_s[0] * multiplier**(n-1)`
-            seconds, capped at the last tier, and goes to the longest tier not longer
-            than that wait; when unset, retry n uses tier n and then stays on the last.
+            seconds, capped at the last tier, in the longest tier not longer than that
+            wait. When unset, retry n uses tier n and then stays on the last tier.
         jitter_ratio: each wait is lengthened by a random fraction up to this ratio, so
             records that failed together do not come back together.
         in_place: when set, failures are retried in place on the paused partition and
