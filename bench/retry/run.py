@@ -177,7 +177,7 @@ Target: the failing run keeps more than 0.9 of the no-failure throughput. The re
 consumer: raw {_rates(raw_rates)}; no failures {_rates(clean_rates)}; 1% failing
 {_rates(failing_rates)} records/s.
 
-At the default scale the topic holds twice librdkafka's default prefetch of 100,000
+At the default scale the topic contains twice librdkafka's default prefetch of 100,000
 messages (`queued.min.messages`), so all three are bounded by fetching, as a consumer
 of a live topic is. With half the records (scale 0.5)
 the whole topic is prefetched, the consumer thread's own speed decides, and the CPU

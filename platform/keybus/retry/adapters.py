@@ -106,7 +106,7 @@ def sdk_tier_consumer(
     """Return a consumer of the retry tiers that hands due records to `sdk_consumer.handle`.
 
     The SDK consumer must use `RetryTiersPolicy(failures)`, so a record that fails again
-    is parked in its next tier by the same handler; a STOP decision stops this consumer
+    is parked in its next tier by the same handler. A STOP decision stops this consumer
     too, without committing the record.
     """
 
@@ -156,7 +156,7 @@ async def handle_failure_async(
 ) -> None:
     """Park a failed record from an asyncio consumer (a Faust agent) without blocking its loop.
 
-    The broker acknowledgement is awaited in a worker thread; the agent acknowledges its
+    The broker acknowledgement is awaited in a worker thread. The agent acknowledges its
     event afterwards, so the offset is committed only once the parked copy is safe.
     """
     await asyncio.get_running_loop().run_in_executor(None, failures.handle, record, error)

@@ -35,8 +35,8 @@ class _Held:
 class PauseBook:
     """Hold a partition's records from its head on until a time, with the partition paused.
 
-    Pausing stops fetching, and the client drops what it fetched but did not deliver; on
-    resume it fetches again after the last record it delivered (librdkafka 2.x). The
+    Pausing stops fetching, and the client drops what it fetched but did not deliver. On
+    resume it fetches again after the last record it delivered (librdkafka 2.16). The
     records it delivered past the head are kept here in order, so nothing is fetched
     twice and no seek is needed. A seek restarts the fetcher and stalled every other
     partition of the consumer for about 200 ms in measurements. The poll loop keeps

@@ -79,7 +79,7 @@ class InPlaceRetry(BaseModel):
 
 
 class RetryPolicy(BaseModel):
-    """How a consumer group retries failed events before it parks them as dead letters.
+    """The rules by which a consumer group retries failed events before parking them.
 
     In YAML, `tiers` and `max_event_age` are accepted for `tiers_s` and
     `max_event_age_s`, and durations may be written as `500ms`, `5s`, `5m` or `24h`.

@@ -33,7 +33,7 @@ class _Metadata:
 
 @dataclass
 class FakeAdmin:
-    """Answer list_topics with fixed topics and partition counts."""
+    """Return fixed topics and partition counts from list_topics."""
 
     partitions: dict[str, int] = field(default_factory=dict)
 
