@@ -76,6 +76,14 @@ class Subscription(BaseModel):
             )
         return self
 
+    @model_validator(mode="after")
+    def _valid_topic_names(self) -> Subscription:
+        try:
+            self.topic_specs()
+        except RetryConfigError as exc:
+            raise ValueError(exc.message) from exc
+        return self
+
     def classifier(self) -> ErrorClassifier:
         """Return the error classifier built from `errors`."""
         return ErrorClassifier.from_names(self.errors)

@@ -64,6 +64,11 @@ def test_handler_and_target_are_exclusive() -> None:
         Subscription(group="g", topic="orders", handler="a:b", target="other")
 
 
+def test_group_unfit_for_topic_names_is_rejected() -> None:
+    with pytest.raises(ValueError, match=r"group 'billing/v2'.*only letters, digits"):
+        Subscription(group="billing/v2", topic="orders", target="t")
+
+
 def test_invalid_pattern_is_rejected() -> None:
     with pytest.raises(ValueError, match=r"pattern\n.*wrap the value in \[ \]"):
         Subscription(group="g", topic="orders", pattern={"type": "not-a-list"}, target="t")
