@@ -76,9 +76,9 @@ registry = RegistryClient(settings.registry_url)
 deserializer = AvroDeserializer(registry)
 serializer = AvroSerializer(Catalog.load().event(OUTPUT_EVENT).schema, registry, auto_register=True)
 
-directory = app.Table(
-    "lock-directory", default=None, partitions=settings.enrich_partitions, value_type=dict
-)
+# Values are JSON objects; a `value_type` of `dict` would break recovery from the
+# changelog after a restart, because Faust expects a Record class there.
+directory = app.Table("lock-directory", default=None, partitions=settings.enrich_partitions)
 inputs = app.topic(
     settings.enrich_source,
     settings.enrich_reference,

@@ -11,9 +11,20 @@ from rich.table import Table
 
 from keybus.cli.console import console, fail
 from keybus.client import Producer
-from keybus.demo import DemoPlatform, Outcome, SimulationLog, collect, simulate
+from keybus.demo import (
+    CommandLog,
+    DemoPlatform,
+    Outcome,
+    SimulationLog,
+    collect,
+    run_deliveries,
+    simulate,
+)
 from keybus.errors import KeybusError
 from keybus.routing import load_rules
+from keybus.sourcing import CommandBus
+from keybus.sourcing.domain import ACCESS_GRANT, DELIVERY
+from keybus.sourcing.projections import ProjectionService
 
 __all__ = ["app"]
 
@@ -50,6 +61,12 @@ def demo(
             f"Published {len(log.device_events)} device events, {log.directory_entries} lock "
             f"directory entries and {len(log.broken)} broken records"
         )
+        with (
+            CommandBus(platform.bootstrap_servers, [DELIVERY, ACCESS_GRANT]) as bus,
+            console.status(f"Sending the commands of {deliveries} deliveries"),
+        ):
+            commands = run_deliveries(bus, log.locks, deliveries=deliveries, seed=seed)
+        projections = _project(platform)
         rules = load_rules(platform.root / "deploy" / "rules.yaml")
         with console.status("Waiting for the router and the enricher"):
             outcome = collect(
@@ -60,8 +77,37 @@ def demo(
         fail(exc)
     platform.stop(keep=keep)
     _print_summary(log, outcome)
+    _print_commands(commands, projections)
     if not outcome.is_complete(log):
         fail(f"Some events were not accounted for within {timeout_s:.0f} s; see the table above.")
+
+
+def _project(platform: DemoPlatform) -> dict[str, dict[str, int]]:
+    """Build the delivery and site read models from the streams; return their row counts."""
+    service = ProjectionService(
+        ["delivery-status", "site-access"],
+        data_dir=platform.workers[0].folder.parent / "projections",
+        bootstrap_servers=platform.bootstrap_servers,
+        registry_url=platform.registry.url,
+    )
+    with console.status("Building the projections"):
+        service.start()
+        service.wait_caught_up(timeout_s=120)
+        counts = {name: runner.store.row_counts() for name, runner in service.runners.items()}
+        service.stop()
+    return counts
+
+
+def _print_commands(commands: CommandLog, projections: dict[str, dict[str, int]]) -> None:
+    table = Table("command", "sent", "accepted", title="Command handler")
+    for name, sent in sorted(commands.sent.items()):
+        table.add_row(name, str(sent), str(commands.accepted[name]))
+    console.print(table)
+    for key, count in sorted(commands.rejected.items()):
+        console.print(f"Rejected {count} x {key}, for example: {commands.examples[key]}")
+    for name, tables in projections.items():
+        rows = ", ".join(f"{table_name}: {count} rows" for table_name, count in tables.items())
+        console.print(f"Projection {name}: {rows}")
 
 
 def _print_summary(log: SimulationLog, outcome: Outcome) -> None:

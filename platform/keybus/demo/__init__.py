@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from keybus.demo.commands import CommandLog, run_deliveries
 from keybus.demo.platform import DemoPlatform
 from keybus.demo.simulation import SimulationLog, simulate
 from keybus.demo.summary import Outcome, collect
 
-__all__ = ["DemoPlatform", "Outcome", "SimulationLog", "collect", "simulate"]
+__all__ = [
+    "CommandLog",
+    "DemoPlatform",
+    "Outcome",
+    "SimulationLog",
+    "collect",
+    "run_deliveries",
+    "simulate",
+]

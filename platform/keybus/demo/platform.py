@@ -26,7 +26,7 @@ Report = Callable[[str], None]
 
 @dataclass
 class DemoPlatform:
-    """The local region `east` with the router and enricher running on it.
+    """The local region `east` with the router, enricher and command handler running on it.
 
     Only what `start` started is stopped by `stop`: a Kafka or registry that was
     already running (for example after `keybus dev up`) is left running.
@@ -72,7 +72,7 @@ class DemoPlatform:
             "KEYBUS_ENRICH_WAIT_MS": "1000",
             "KEYBUS_ENRICH_MAX_ATTEMPTS": "5",
         }
-        for topology in ("router", "enricher"):
+        for topology in ("router", "enricher", "commands"):
             group = WorkerGroup(
                 topology=topology,
                 folder=keybus_home() / "demo" / topology,
@@ -82,7 +82,9 @@ class DemoPlatform:
             self.workers.append(group)
         for group in self.workers:
             group.wait_healthy(1, seconds=3.0)
-        self.report("Started the router and the enricher (one Faust worker each)")
+        self.report(
+            "Started the router, the enricher and the command handler (one Faust worker each)"
+        )
 
     def stop(self, *, keep: bool) -> None:
         """Stop the processors, and Kafka and the registry when the demo started them."""

@@ -49,6 +49,7 @@ class SimulationLog:
     """event id -> wall-clock time of the publish call, in milliseconds."""
     broken: dict[str, str] = field(default_factory=dict)
     """record id (its ce_id header) -> what is wrong with the record."""
+    locks: list[str] = field(default_factory=list)
     unregistered_locks: list[str] = field(default_factory=list)
     directory_entries: int = 0
 
@@ -58,7 +59,7 @@ def simulate(producer: Producer, servers: str, *, deliveries: int, seed: int) ->
     rng = random.Random(seed)
     sites = max(1, deliveries // 25)
     locks = [f"lock-{site:03d}-{n}" for site in range(sites) for n in range(LOCKS_PER_SITE)]
-    log = SimulationLog(unregistered_locks=locks[-UNREGISTERED_LOCKS:])
+    log = SimulationLog(locks=locks, unregistered_locks=locks[-UNREGISTERED_LOCKS:])
     for lock_id in locks[:-UNREGISTERED_LOCKS]:
         site = lock_id.split("-")[1]
         producer.publish(
