@@ -34,7 +34,9 @@ def _send_until(servers: str, topic: str, stop: threading.Event, acked: set[int]
     sent = 0
     while not stop.is_set():
         try:
-            producer.produce(topic, key=str(sent % 10), value=str(sent).encode(), on_delivery=on_delivery)
+            producer.produce(
+                topic, key=str(sent % 10), value=str(sent).encode(), on_delivery=on_delivery
+            )
         except BufferError:
             producer.poll(0.1)
             continue
