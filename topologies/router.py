@@ -12,7 +12,11 @@ catch-all topic is set, sent there. Records that cannot be decoded go to
 `<topic>.keybus-router.dlq`. Offsets are committed only after every output was
 acknowledged (Faust flushes its producer before each commit): at least once. With
 KEYBUS_PROCESSING_GUARANTEE=exactly_once, each output is written in the transaction of
-its source partition and commits atomically with that partition's offset.
+its source partition, to commit atomically with that partition's offset.
+
+NOTE: exactly_once is not verified. A test that kills one of two workers mid-stream
+passed alone but lost events in one of three full-suite runs on a loaded machine; the
+cause (transaction fencing or the commit of a taken batch) is not found yet.
 """
 
 from __future__ import annotations
