@@ -41,7 +41,7 @@ def machine_description() -> str:
     java = subprocess.run(
         [find_java(), "-version"], capture_output=True, text=True, check=False
     ).stderr
-    client_versions = f"{confluent_kafka.version()[0]} / {confluent_kafka.libversion()[0]}"
+    client_versions = f"{confluent_kafka.version()} / {confluent_kafka.libversion()[0]}"
     return f"""# keybus benchmark report
 
 Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `make bench`.
