@@ -108,6 +108,11 @@ def _print_commands(commands: CommandLog, projections: dict[str, dict[str, int]]
     for name, tables in projections.items():
         rows = ", ".join(f"{table_name}: {count} rows" for table_name, count in tables.items())
         console.print(f"Projection {name}: {rows}")
+    console.print(
+        "The projections are rebuilt from the whole streams, so they also count the events "
+        "of earlier demo runs on this region (its data stays until you delete "
+        "$KEYBUS_HOME/clusters/east)."
+    )
 
 
 def _print_summary(log: SimulationLog, outcome: Outcome) -> None:

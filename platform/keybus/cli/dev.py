@@ -109,17 +109,24 @@ def _start(progress: Progress, cluster: LocalKafka) -> None:
 
 @app.command()
 def status() -> None:
-    """Show each local region: running or not, its pid, address and log."""
+    """Show each local region: Kafka running or not, its pid, address, registry and log."""
     table = Table("region", "state", "pid", "bootstrap servers", "registry", "log")
     for name in known_regions():
         cluster = region_cluster(name)
         if not cluster.folder.exists():
-            table.add_row(name, "[dim]never started[/]", "", cluster.bootstrap_servers, "")
+            table.add_row(name, "[dim]never started[/]", "", cluster.bootstrap_servers, "", "")
             continue
         state = cluster.status()
         shown = "[green]running[/]" if state.running else "[yellow]stopped[/]"
+        registry = region_registry(name)
+        registry_state = registry.url if registry.pid() is not None else "[yellow]stopped[/]"
         table.add_row(
-            name, shown, str(state.pid or ""), state.bootstrap_servers, str(state.log_path)
+            name,
+            shown,
+            str(state.pid or ""),
+            state.bootstrap_servers,
+            registry_state,
+            str(state.log_path),
         )
     console.print(table)
     console.print(f"state folder: {keybus_home()}")

@@ -61,6 +61,7 @@ def test_dev_up_then_down_leaves_no_kafka_process(dev_env: dict[str, str]) -> No
     assert "Kafka already running" in second.stdout
     assert read_pid(pid_file) is None or read_pid(pid_file) == pid
     assert "running" in status.stdout
+    assert registry_url in status.stdout
     assert down.returncode == 0, down.stderr
     assert "stopped east" in down.stdout
     assert not pid_alive(pid, properties)
