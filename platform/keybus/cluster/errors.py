@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from keybus.errors import KeybusError
+from keybus.settings import DEFAULT_REGION_PORTS
 
 __all__ = [
     "BrokerStartError",
@@ -38,10 +39,18 @@ class PortInUseError(ClusterError):
         super().__init__(
             f"Cannot start Kafka cluster '{cluster}': {role} port {port} on 127.0.0.1 is "
             f"already in use. Stop the process listening on {port}, or choose other ports "
-            "for this cluster."
+            f"for this cluster{_region_port_settings(cluster)}."
         )
         self.cluster = cluster
         self.port = port
+
+
+def _region_port_settings(cluster: str) -> str:
+    """Name the settings that move a local region's ports, for regions keybus knows."""
+    if cluster not in DEFAULT_REGION_PORTS:
+        return ""
+    prefix = f"KEYBUS_{cluster.upper()}"
+    return f" with {prefix}_KAFKA_PORT and {prefix}_CONTROLLER_PORT"
 
 
 class BrokerStartError(ClusterError):

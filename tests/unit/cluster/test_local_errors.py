@@ -77,7 +77,14 @@ def test_start_on_taken_port_names_port_and_fix(tmp_path: Path) -> None:
     assert f"broker port {taken} on 127.0.0.1 is already in use" in message
     assert "'port-taken'" in message
     assert "choose other ports" in message
+    assert "KEYBUS_" not in message
     assert not cluster.pid_file.exists()
+
+
+def test_port_error_of_region_names_settings() -> None:
+    error = PortInUseError("west", 9192, "broker")
+
+    assert "KEYBUS_WEST_KAFKA_PORT and KEYBUS_WEST_CONTROLLER_PORT" in str(error)
 
 
 def test_fetch_is_a_no_op_once_complete(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
