@@ -25,7 +25,7 @@ ENRICHER_DEAD_LETTERS = "lock-devices.keybus-enricher.dlq"
 
 @dataclass
 class Outcome:
-    """Where each simulated record ended up."""
+    """The final place of each simulated record."""
 
     routed: dict[str, set[str]] = field(default_factory=dict)
     """rule name -> event ids the router sent on for it."""
@@ -36,7 +36,7 @@ class Outcome:
     """event id -> FOUND or MISSING."""
     enricher_dead_letters: dict[str, str] = field(default_factory=dict)
     latencies_ms: list[float] = field(default_factory=list)
-    """Publish to enriched output, per event whose lock was in the directory."""
+    """Latency from publish to enriched output of each event whose lock was in the directory."""
 
     def routed_ids(self) -> set[str]:
         """Return the event ids that at least one rule sent on."""
