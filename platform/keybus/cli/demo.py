@@ -42,7 +42,7 @@ def demo(
     ] = False,
     root: Annotated[Path, typer.Option(help="Repository root holding avro/ and deploy/.")] = Path(),
     timeout_s: Annotated[
-        float, typer.Option(help="Longest wait for the processors to finish, in seconds.")
+        float, typer.Option(help="Maximum wait for the processors to finish, in seconds.")
     ] = 180.0,
 ) -> None:
     """Start the platform, simulate a delivery day, and account for every event."""

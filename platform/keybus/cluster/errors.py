@@ -46,7 +46,7 @@ class PortInUseError(ClusterError):
 
 
 def _region_port_settings(cluster: str) -> str:
-    """Name the settings that move a local region's ports, for regions keybus knows."""
+    """Return the settings that move a local region's ports, or "" for other clusters."""
     if cluster not in DEFAULT_REGION_PORTS:
         return ""
     prefix = f"KEYBUS_{cluster.upper()}"
@@ -54,7 +54,7 @@ def _region_port_settings(cluster: str) -> str:
 
 
 class BrokerStartError(ClusterError):
-    """The broker process exited or did not answer metadata requests in time."""
+    """The broker process exited or did not respond to metadata requests in time."""
 
     def __init__(self, cluster: str, reason: str, log_path: str, log_tail: str) -> None:
         super().__init__(

@@ -47,7 +47,7 @@ def find_java() -> str:
 
 @dataclass(frozen=True)
 class ClusterStatus:
-    """What `keybus dev status` shows for one local cluster."""
+    """The state of one local cluster, as `keybus dev status` shows it."""
 
     name: str
     running: bool
@@ -164,7 +164,7 @@ class LocalKafka:
         return True
 
     def wait_until_ready(self) -> None:
-        """Block until the broker answers a metadata request, or raise with its log."""
+        """Block until the broker responds to a metadata request, or raise with its log."""
         deadline = time.monotonic() + self.start_timeout_s
         admin = AdminClient({"bootstrap.servers": self.bootstrap_servers, "log_level": 0})
         while time.monotonic() < deadline:

@@ -2,7 +2,7 @@
 
 Most deliveries go by the book: scheduled, access granted to the courier, door unlocked
 inside the window, completed. Some break a business rule on purpose, and the handler
-rejects them with a reason: another courier tries the grant, a courier comes after the
+rejects them with a reason. Another courier tries the grant, a courier comes after the
 window, a resident revokes the grant before the courier arrives, or someone tries to
 reschedule a delivery that is already completed.
 """

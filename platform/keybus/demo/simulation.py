@@ -1,9 +1,9 @@
 """A day of a delivery network's locks, published through the SDK.
 
-Sites have smart locks; couriers open them for deliveries, doors relock, and devices
+Sites have smart locks. Couriers open them for deliveries, doors relock, and devices
 report their status (some go offline, some run low on battery or jam). A few locks were
-never entered in the lock directory, and a few records are broken on purpose (no magic
-byte, an unknown schema id) so that the dead letters have something to show.
+never entered in the lock directory. A few records are broken on purpose (no magic byte,
+an unknown schema id), so that the dead letters have something to show.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ BROKEN_RECORDS = (
 
 @dataclass
 class SimulationLog:
-    """What the simulation published, for the summary to account for."""
+    """The records the simulation published, for the summary to account for."""
 
     device_events: dict[str, str] = field(default_factory=dict)
     """event id -> event type of every device event on lock-devices."""

@@ -1,9 +1,9 @@
 """Join lock events with lock reference data, and what to do when the reference is late.
 
-This is the pure core of the enricher topology: it decides, for one event and the
-reference entry found for its lock (or none), whether to emit an enriched event now or
-to let the event wait and look again later. No event is ever dropped: when the wait
-budget runs out, the event is emitted with `reference = MISSING`.
+This is the pure core of the enricher topology. For one event and the reference entry
+found for its lock (or none), it decides whether to emit an enriched event now or to let
+the event wait and look again later. No event is dropped: when the wait budget runs
+out, the event is emitted with `reference = MISSING`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ DUE_HEADER = "keybus_enrich_due_ms"
 
 
 class MissingReference(StrEnum):
-    """What the enricher does with an event whose lock has no directory entry yet."""
+    """The enricher's policy for an event whose lock has no directory entry yet."""
 
     RETRY = "retry"
     """Let the event wait and look again, up to the attempt budget, then mark it."""

@@ -12,7 +12,7 @@ __all__ = ["StreamSettings"]
 
 
 class StreamSettings(BaseSettings):
-    """Where a topology reads, writes and keeps its state, and how it commits."""
+    """Connections, state folder and commit guarantee of a topology."""
 
     model_config = SettingsConfigDict(env_prefix="KEYBUS_", extra="ignore")
 
@@ -29,7 +29,7 @@ class StreamSettings(BaseSettings):
     )
     batch_size: int = Field(default=500, ge=1, description="Records taken per batch.")
     batch_within_s: float = Field(
-        default=0.05, gt=0, description="Longest wait for a batch to fill, in seconds."
+        default=0.05, gt=0, description="Maximum wait for a batch to fill, in seconds."
     )
     data_dir: Path = Field(
         default=Path(".keybus/streams"), description="Folder for Faust's local state."

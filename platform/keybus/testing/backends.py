@@ -1,4 +1,4 @@
-"""Where the test Kafka comes from: an existing cluster, a container, or a local process."""
+"""Sources of the test Kafka: an existing cluster, a container, or a local process."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def free_port() -> int:
 
 
 def docker_available() -> bool:
-    """Return whether a Docker engine answers a ping within two seconds."""
+    """Return whether a Docker engine responds to a ping within two seconds."""
     try:
         import docker  # noqa: PLC0415 - optional, comes with testcontainers
     except ImportError:

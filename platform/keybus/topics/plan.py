@@ -31,7 +31,7 @@ _ADMIN_TIMEOUT_S = 30.0
 
 @dataclass(frozen=True)
 class LiveTopic:
-    """What a cluster reports for one topic: partitions, replicas, explicit configs."""
+    """The live state of one topic: partitions, replicas and explicitly set configs."""
 
     name: str
     partitions: int
@@ -87,8 +87,8 @@ def plan(specs: Sequence[TopicSpec], live: dict[str, LiveTopic]) -> list[TopicCh
     """Compare specs with live topics and return the changes, empty ones included.
 
     Raises:
-        TopicPlanError: a spec asks for fewer partitions or another replication
-            factor than the live topic has; Kafka can do neither in place.
+        TopicPlanError: a spec requests fewer partitions or another replication
+            factor than the live topic has, and Kafka can do neither in place.
     """
     return [_plan_topic(spec, live.get(spec.name)) for spec in specs]
 
