@@ -30,6 +30,7 @@ from confluent_kafka import Consumer, TopicPartition
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from common import bench_arguments, broker, create_topic, write_section
+from keybus.batches import poll_batch
 from keybus.catalog.com.example.access import AccessMethod, DoorUnlocked
 from keybus.client import Producer
 from keybus.events import Event, utc_now
@@ -132,7 +133,7 @@ def raw_consume(servers: str, topic: str, seconds: float, since: float, out: Any
     consumer.subscribe([topic])
     ages, deadline = [], time.monotonic() + seconds
     while time.monotonic() < deadline:
-        for record in consumer.consume(500, 0.1):
+        for record in poll_batch(consumer, 500, 0.1):
             if record.error() is None and record.timestamp()[1] >= since * 1000:
                 ages.append(time.time() * 1000 - record.timestamp()[1])
     consumer.close()

@@ -15,6 +15,7 @@ from typing import Any, Literal, Self, TypeVar
 from confluent_kafka import Consumer as KafkaConsumer
 from confluent_kafka import KafkaError, KafkaException, TopicPartition
 
+from keybus.batches import poll_batch
 from keybus.client.errors import ClientClosedError, HandlerError
 from keybus.client.policies import ConsumedRecord, Decision, FailurePolicy, StopOnFailure
 from keybus.errors import ConfigurationError, KeybusError
@@ -184,7 +185,7 @@ class Consumer:
     ) -> None:
         last_record = time.monotonic()
         while not self._stopping.is_set():
-            messages = self._kafka.consume(self.batch_size, poll_timeout_s)
+            messages = poll_batch(self._kafka, self.batch_size, poll_timeout_s)
             if messages:
                 last_record = time.monotonic()
             elif idle_timeout_s is not None and time.monotonic() - last_record > idle_timeout_s:

@@ -10,6 +10,7 @@ from typing import Any
 
 from confluent_kafka import Consumer
 
+from keybus.batches import poll_batch
 from keybus.demo.simulation import DEVICE_TOPIC, SimulationLog
 from keybus.registry.client import RegistryClient
 from keybus.routing import RuleSet
@@ -86,7 +87,7 @@ def collect(
     deadline = time.monotonic() + timeout_s
     try:
         while time.monotonic() < deadline and not outcome.is_complete(log):
-            for record in consumer.consume(500, timeout=0.5):
+            for record in poll_batch(consumer, 500, 0.5):
                 if record.error() is None:
                     _account(record, outcome, log, decoder)
     finally:

@@ -11,6 +11,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
+from keybus.batches import poll_batch
 from keybus.failover.checkpoints import (
     read_offset_syncs,
     reverse_translate,
@@ -92,7 +93,7 @@ class FailoverConsumer:
     def consume(self, max_records: int = 500, timeout_s: float = 1.0) -> list[Message]:
         """Return up to `max_records` records; probe the region and switch when it is due."""
         self._check_health()
-        records = self._consumer.consume(max_records, timeout_s)
+        records = poll_batch(self._consumer, max_records, timeout_s)
         return [record for record in records if record.error() is None]
 
     def commit(self, *, asynchronous: bool = True) -> bool:

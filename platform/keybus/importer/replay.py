@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 
+from keybus.batches import poll_batch
 from keybus.importer.projections import EventLogProjection
 from keybus.registry.client import RegistryClient
 from keybus.serde import AvroDeserializer, SerdeError
@@ -102,7 +103,7 @@ def _consume(
     at_end: set[int] = set()
     idle_since = time.monotonic()
     while (stop is None and at_end != partitions) or (stop is not None and not stop.is_set()):
-        messages = consumer.consume(_BATCH_RECORDS, _POLL_S)
+        messages = poll_batch(consumer, _BATCH_RECORDS, _POLL_S)
         if not messages:
             if stop is None and time.monotonic() - idle_since > _IDLE_TIMEOUT_S:
                 raise TimeoutError(

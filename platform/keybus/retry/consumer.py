@@ -10,6 +10,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
+from keybus.batches import poll_batch
 from keybus.errors import KeybusError
 from keybus.retry.classify import ErrorClassifier, FailureKind
 from keybus.retry.errors import ConsumerStoppedError, ParkingError, UndecodableRecordError
@@ -251,10 +252,10 @@ class RetryingConsumer:
         messages: list[Message] = []
         if self.tier_consumer is not None:
             wait_s = 0.0 if self.consumer is not None else timeout_s
-            messages = self.tier_consumer.consume(num_messages=batch_size, timeout=wait_s)
+            messages = poll_batch(self.tier_consumer, batch_size, wait_s)
         if self.consumer is not None:
             wait_s = 0.0 if messages else timeout_s
-            messages += self.consumer.consume(num_messages=batch_size, timeout=wait_s)
+            messages += poll_batch(self.consumer, batch_size, wait_s)
         return messages
 
     def _deliver_released(self, now_s: float) -> None:

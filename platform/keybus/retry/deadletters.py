@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
+from keybus.batches import poll_batch
 from keybus.retry.errors import RetryConfigError
 from keybus.retry.headers import FailureState
 from keybus.retry.record import InboundRecord
@@ -140,7 +141,7 @@ def _read_partitions(consumer: Consumer, topic: str, timeout_s: float) -> Iterat
                 f"Reading {topic} timed out after {timeout_s} s with partitions "
                 f"{sorted(ends)} unfinished. Check that the brokers are reachable."
             )
-        for message in consumer.consume(500, timeout=0.05):
+        for message in poll_batch(consumer, 500, 0.05):
             if message.error() is not None:
                 continue
             record = InboundRecord.from_message(message)

@@ -9,6 +9,7 @@ from typing import Any, Self
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 
+from keybus.batches import poll_batch
 from keybus.sourcing.aggregate import AggregateType, Command
 from keybus.sourcing.errors import SourcingError
 from keybus.sourcing.offsets import partition_ids, watermarks
@@ -136,7 +137,7 @@ class CommandBus:
 
     def _read_replies(self) -> None:
         while not self._stop.is_set():
-            for record in self._consumer.consume(100, 0.2):
+            for record in poll_batch(self._consumer, 100, 0.2):
                 value = record.value()
                 if record.error() is not None or value is None:
                     continue

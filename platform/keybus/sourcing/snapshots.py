@@ -8,6 +8,7 @@ from typing import Any
 from confluent_kafka import Consumer, TopicPartition
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from keybus.batches import poll_batch
 from keybus.events.model import utc_now
 from keybus.sourcing.errors import SourcingError
 from keybus.sourcing.offsets import partition_ids, watermarks
@@ -125,7 +126,7 @@ def _read(
         return records
     consumer.assign(assignment)
     while ends:
-        for record in consumer.consume(500, _POLL_TIMEOUT_S):
+        for record in poll_batch(consumer, 500, _POLL_TIMEOUT_S):
             if record.error() is None:
                 records.append(record)
         # Transaction markers take offsets too, so the end is reached when the position,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
+from keybus.batches import poll_batch
 from keybus.registry.server.coordination import (
     CoordinationRecord,
     HighWaterMark,
@@ -144,7 +145,7 @@ class KafkaStore:
         consumer.assign([TopicPartition(topic, 0, 0) for topic in self._applied])
         try:
             while not self._stopping.is_set():
-                messages = consumer.consume(num_messages=1000, timeout=_POLL_TIMEOUT_S)
+                messages = poll_batch(consumer, 1000, _POLL_TIMEOUT_S)
                 if messages:
                     batch = [decoded for m in messages if (decoded := self._decode(m)) is not None]
                     assert self._loop is not None

@@ -12,6 +12,7 @@ from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
+from keybus.batches import poll_batch
 from keybus.serde.codec import SchemaRegistry
 from keybus.serde.errors import SerdeError
 from keybus.sourcing.offsets import partition_ids, watermarks
@@ -177,7 +178,7 @@ class ProjectionRunner:
     ) -> Iterator[list[SourceRecord]]:
         position = self._assign()
         while not done(position):
-            messages = self._consumer.consume(_BATCH_SIZE, 0.1)
+            messages = poll_batch(self._consumer, _BATCH_SIZE, 0.1)
             records = self._apply(messages, position) if messages else []
             if not messages:
                 self._refresh(position)
