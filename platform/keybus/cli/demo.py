@@ -14,14 +14,18 @@ from keybus.client import Producer
 from keybus.demo import (
     CommandLog,
     DemoPlatform,
+    NotifierTally,
     Outcome,
+    RecipientNotifier,
     SimulationLog,
     collect,
+    plan_locks,
     run_deliveries,
     simulate,
 )
+from keybus.demo.notifier import NOTIFICATIONS_TOPIC, NOTIFIER_POLICY
 from keybus.errors import KeybusError
-from keybus.routing import load_rules
+from keybus.routing import RuleSet, load_rules
 from keybus.sourcing import CommandBus
 from keybus.sourcing.domain import ACCESS_GRANT, DELIVERY
 from keybus.sourcing.projections import ProjectionService
@@ -47,8 +51,16 @@ def demo(
 ) -> None:
     """Start the platform, simulate a delivery day, and account for every event."""
     platform = DemoPlatform(root=root.resolve(), report=console.print)
+    notifier: RecipientNotifier | None = None
     try:
         platform.start()
+        locks, unregistered = plan_locks(deliveries)
+        notifier = RecipientNotifier(platform.bootstrap_servers, set(locks) - set(unregistered))
+        notifier.start()
+        console.print(
+            f"Started the recipient notifier (retry tiers {_tiers()}, "
+            f"{NOTIFIER_POLICY.max_attempts} attempts, then {notifier.dead_letter_topic})"
+        )
         with (
             Producer(
                 platform.bootstrap_servers, platform.registry.url, source="urn:keybus:demo"
@@ -72,14 +84,61 @@ def demo(
             outcome = collect(
                 platform.bootstrap_servers, platform.registry.url, rules, log, timeout_s
             )
+        notifications = _notifications(outcome, rules)
+        with console.status("Waiting for the recipient notifier and its retries"):
+            tally = notifier.wait_settled(notifications, timeout_s)
     except KeybusError as exc:
-        platform.stop(keep=keep)
+        _stop(platform, notifier, keep=keep)
         fail(exc)
-    platform.stop(keep=keep)
+    _stop(platform, notifier, keep=keep)
     _print_summary(log, outcome)
+    _print_notifier(tally, notifications)
     _print_commands(commands, projections)
-    if not outcome.is_complete(log):
+    if notifier.error is not None:
+        fail(f"The recipient notifier stopped: {notifier.error}")
+    if not outcome.is_complete(log) or not notifications <= tally.settled():
         fail(f"Some events were not accounted for within {timeout_s:.0f} s; see the table above.")
+
+
+def _stop(platform: DemoPlatform, notifier: RecipientNotifier | None, *, keep: bool) -> None:
+    if notifier is not None:
+        notifier.stop()
+    platform.stop(keep=keep)
+
+
+def _tiers() -> str:
+    return " and ".join(f"{delay:g} s" for delay in NOTIFIER_POLICY.tiers_s)
+
+
+def _notifications(outcome: Outcome, rules: RuleSet) -> set[str]:
+    """Return the ids of the events the router sent to the notification topic."""
+    rule_names = {rule.name for rule in rules if NOTIFICATIONS_TOPIC in rule.targets}
+    return set().union(*(outcome.routed.get(name, set()) for name in rule_names))
+
+
+def _print_notifier(everything: NotifierTally, notifications: set[str]) -> None:
+    # A region that ran the demo before also holds the notifications of earlier runs.
+    tally = NotifierTally(
+        {key: n for key, n in everything.delivered.items() if key in notifications},
+        {key: why for key, why in everything.dead_letters.items() if key in notifications},
+    )
+    retried = tally.retried()
+    after = Counter(attempt - 1 for attempt in retried.values())
+    retries = ", ".join(
+        f"{count} after {n} {'retry' if n == 1 else 'retries'}"
+        for n, count in sorted(after.items())
+    )
+    reasons = Counter(tally.dead_letters.values())
+    parked = ", ".join(f"{count} {reason}" for reason, count in sorted(reasons.items()))
+    console.print(
+        f"Recipient notifier: {len(tally.delivered)} of {len(notifications)} notifications "
+        f"delivered, {len(retried)} of them from a retry tier ({retries or 'none'}); "
+        f"{len(tally.dead_letters)} in the dead letters ({parked or 'none'})."
+    )
+    console.print(
+        f"Accounted for: {len(notifications & tally.settled())} of {len(notifications)} "
+        "notifications delivered or in the dead letters with a reason."
+    )
 
 
 def _project(platform: DemoPlatform) -> dict[str, dict[str, int]]:

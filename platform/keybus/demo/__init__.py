@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from keybus.demo.commands import CommandLog, run_deliveries
+from keybus.demo.notifier import NotifierTally, RecipientNotifier
 from keybus.demo.platform import DemoPlatform
-from keybus.demo.simulation import SimulationLog, simulate
+from keybus.demo.simulation import SimulationLog, plan_locks, simulate
 from keybus.demo.summary import Outcome, collect
 
 __all__ = [
     "CommandLog",
     "DemoPlatform",
+    "NotifierTally",
     "Outcome",
+    "RecipientNotifier",
     "SimulationLog",
     "collect",
+    "plan_locks",
     "run_deliveries",
     "simulate",
 ]

@@ -28,7 +28,7 @@ from keybus.catalog.com.example.reference import LockDirectoryEntry
 from keybus.client import Producer
 from keybus.events import Event
 
-__all__ = ["SimulationLog", "simulate"]
+__all__ = ["SimulationLog", "plan_locks", "simulate"]
 
 DEVICE_TOPIC = "lock-devices"
 LOCKS_PER_SITE = 4
@@ -54,12 +54,18 @@ class SimulationLog:
     directory_entries: int = 0
 
 
+def plan_locks(deliveries: int) -> tuple[list[str], list[str]]:
+    """Return the locks of a day of `deliveries`, and those never entered in the directory."""
+    sites = max(1, deliveries // 25)
+    locks = [f"lock-{site:03d}-{n}" for site in range(sites) for n in range(LOCKS_PER_SITE)]
+    return locks, locks[-UNREGISTERED_LOCKS:]
+
+
 def simulate(producer: Producer, servers: str, *, deliveries: int, seed: int) -> SimulationLog:
     """Publish the lock directory, then one delivery day of device events."""
     rng = random.Random(seed)
-    sites = max(1, deliveries // 25)
-    locks = [f"lock-{site:03d}-{n}" for site in range(sites) for n in range(LOCKS_PER_SITE)]
-    log = SimulationLog(locks=locks, unregistered_locks=locks[-UNREGISTERED_LOCKS:])
+    locks, unregistered = plan_locks(deliveries)
+    log = SimulationLog(locks=locks, unregistered_locks=unregistered)
     for lock_id in locks[:-UNREGISTERED_LOCKS]:
         site = lock_id.split("-")[1]
         producer.publish(
