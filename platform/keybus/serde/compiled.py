@@ -38,12 +38,15 @@ class CompiledCodec:
             one of DECODE_ERRORS for bytes that are not such a value.
         encoder_text: the generated source of `encode`, for debugging.
         decoder_text: the generated source of `decode`.
+        reads_attributes: True when `encode` reads records from attributes (models)
+            instead of mapping keys.
     """
 
     encode: Callable[[Any, bytearray], None]
     decode: Callable[[bytes | memoryview], Any]
     encoder_text: str
     decoder_text: str
+    reads_attributes: bool = False
 
 
 _cache: dict[tuple[str, Hashable], CompiledCodec] = {}
@@ -88,10 +91,10 @@ def _compile(
         encoder_text.count("\n"),
         decoder_text.count("\n"),
     )
-    return CompiledCodec(encode, decode, encoder_text, decoder_text)
+    return CompiledCodec(encode, decode, encoder_text, decoder_text, field_attribute is not None)
 
 
 def _load(text: str, namespace: dict[str, Any], name: str, schema: ParsedSchema) -> Any:
     filename = f"<keybus {name} {schema.name or 'schema'} {schema.fingerprint[:12]}>"
-    exec(compile(text, filename, "exec"), namespace)  # noqa: S102 - source generated from a parsed schema
+    exec(compile(text, filename, "exec"), namespace)
     return namespace[name]

@@ -119,7 +119,9 @@ class _DecoderWriter:
         add(0, "")
         add(0, f"def {function}(buf, pos, end):")
         entries = []
-        binding = self.bindings.record(self.schema.avro_name(record["name"])) if self.bindings else None
+        binding = (
+            self.bindings.record(self.schema.avro_name(record["name"])) if self.bindings else None
+        )
         for field_node in record["fields"]:
             var = self.source.local("f")
             self.value(field_node["type"], var, 1)
@@ -316,7 +318,10 @@ def _union_labels(branches: list[Any], writer: _DecoderWriter) -> list[str | Non
     if sum(label is not None for label in labels) == 1:
         return [None] * len(branches)
     if writer.bindings is not None:
-        return [None if _binds_record(branch, writer) else label for branch, label in zip(branches, labels, strict=True)]
+        return [
+            None if _binds_record(branch, writer) else label
+            for branch, label in zip(branches, labels, strict=True)
+        ]
     return labels
 
 

@@ -160,9 +160,7 @@ def decimal_to_bytes(value: Decimal, precision: int, scale: int, expected: str) 
     return unscaled.to_bytes(size, "big", signed=True)
 
 
-def decimal_to_fixed(
-    value: Decimal, precision: int, scale: int, size: int, expected: str
-) -> bytes:
+def decimal_to_fixed(value: Decimal, precision: int, scale: int, size: int, expected: str) -> bytes:
     """Encode a decimal as `size` two's-complement bytes, rejecting values that overflow."""
     unscaled = _unscaled(value, precision, scale, expected)
     try:
