@@ -1,0 +1,66 @@
+"""Model codecs of the generated catalog against the dict codec and fastavro; no broker."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from keybus.catalog import DeliveryScheduled
+from keybus.catalog.com.example.common import Money
+from keybus.events.binding import model_codec
+from keybus.serde.compiled import ValueRejected, compiled_codec
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench" / "produce"))
+
+from payloads import typical_events  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def events() -> list[DeliveryScheduled]:
+    return typical_events(50, seed=11)
+
+
+def test_model_encode_equals_dict_encode(events: list[DeliveryScheduled]) -> None:
+    codec = model_codec(DeliveryScheduled)
+    plain = compiled_codec(DeliveryScheduled.avro_schema())
+    assert codec is not None
+
+    for event in events:
+        from_model, from_dict = bytearray(), bytearray()
+        codec.encode(event, from_model)
+        plain.encode(event.to_avro(), from_dict)
+
+        assert from_model == from_dict
+
+
+def test_model_decode_equals_from_avro(events: list[DeliveryScheduled]) -> None:
+    codec = model_codec(DeliveryScheduled)
+    plain = compiled_codec(DeliveryScheduled.avro_schema())
+    assert codec is not None
+
+    for event in events:
+        data = bytearray()
+        codec.encode(event, data)
+
+        decoded = codec.decode(bytes(data))
+
+        assert decoded == DeliveryScheduled.from_avro(plain.decode(bytes(data)))
+        assert decoded == event
+        assert type(decoded.access_mode) is type(event.access_mode)
+
+
+def test_model_encode_rejects_unchecked_value(events: list[DeliveryScheduled]) -> None:
+    codec = model_codec(DeliveryScheduled)
+    assert codec is not None
+    event = events[0].model_copy(deep=True)
+    parcel = event.parcels[1].model_copy()
+    object.__setattr__(parcel, "declared_value", Money.model_construct(amount=1.5, currency="EUR"))
+    event.parcels[1] = parcel
+
+    with pytest.raises(ValueRejected) as caught:
+        codec.encode(event, bytearray())
+
+    assert caught.value.path == "parcels[1].declared_value.amount"
+    assert caught.value.value == 1.5
