@@ -11,7 +11,7 @@ from fastavro import schemaless_reader
 from fastavro.validation import ValidationError, validate
 
 from keybus.registry.client import RegisteredSchema, SchemaNotRegisteredError
-from keybus.serde.compiled import DECODE_ERRORS, CompiledCodec, ValueRejected, compiled_codec
+from keybus.serde.compiled import DECODE_ERRORS, CompiledCodec, ValueRejectedError, compiled_codec
 from keybus.serde.errors import SerializationError, UnknownSchemaIdError, WireFormatError
 from keybus.serde.naming import SubjectStrategy, topic_record_name_strategy
 from keybus.serde.runtime import describe_value
@@ -128,7 +128,7 @@ class AvroSerializer:
         out = bytearray(header)
         try:
             self._codec.encode(datum, out)
-        except ValueRejected as exc:
+        except ValueRejectedError as exc:
             raise rejection_error(exc, self.schema) from exc
         return bytes(out)
 
@@ -248,7 +248,7 @@ class AvroDeserializer:
             raise _corrupt_body(body, writer, exc) from exc
 
 
-def rejection_error(rejected: ValueRejected, schema: ParsedSchema) -> SerializationError:
+def rejection_error(rejected: ValueRejectedError, schema: ParsedSchema) -> SerializationError:
     """Translate a compiled encoder's rejection into a SerializationError naming the field."""
     field = rejected.path or None
     where = f"field '{field}'" if field else "the value"

@@ -16,10 +16,10 @@ from typing import Any
 
 from keybus.serde.decoder import DecodeBindings, decoder_source
 from keybus.serde.encoder import FieldAttribute, encoder_source
-from keybus.serde.runtime import ValueRejected
+from keybus.serde.runtime import ValueRejectedError
 from keybus.serde.schema import ParsedSchema
 
-__all__ = ["DECODE_ERRORS", "CompiledCodec", "ValueRejected", "compiled_codec"]
+__all__ = ["DECODE_ERRORS", "CompiledCodec", "ValueRejectedError", "compiled_codec"]
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class CompiledCodec:
 
     Attributes:
         encode: `encode(datum, out)` appends the Avro binary of `datum` to the bytearray
-            `out`; it raises ValueRejected for a value that does not fit the schema.
+            `out`; it raises ValueRejectedError for a value that does not fit the schema.
         decode: `decode(data)` returns the value the Avro binary `data` holds; it raises
             one of DECODE_ERRORS for bytes that are not such a value.
         encoder_text: the generated source of `encode`, for debugging.

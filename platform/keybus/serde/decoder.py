@@ -262,7 +262,7 @@ class _DecoderWriter:
 
     def logical(self, kind: str, node: Mapping[str, Any], target: str, indent: int) -> None:
         add = self.source.add
-        if kind == "bytes-decimal" or kind == "fixed-decimal":
+        if kind in ("bytes-decimal", "fixed-decimal"):
             if kind == "bytes-decimal":
                 self.span(target, indent)
             else:

@@ -2,14 +2,14 @@
 
 The generated code writes exactly the bytes fastavro 1.x writes for every value that
 fastavro accepts, and rejects what does not fit the schema (a wrong type, an int out of
-range, an unknown enum symbol, a decimal whose scale does not fit) with `ValueRejected`,
+range, an unknown enum symbol, a decimal whose scale does not fit) with `ValueRejectedError`,
 where fastavro would sometimes write wrong bytes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from datetime import time as time_of_day
 from decimal import Decimal
 from typing import Any
@@ -39,11 +39,11 @@ _GLOBALS: dict[str, Any] = {
     "_ONE_MS": runtime.ONE_MILLISECOND,
     "_ONE_US": runtime.ONE_MICROSECOND,
     "_DAYS_SHIFT": runtime.DAYS_SHIFT,
-    "_UTC": runtime.UTC,
+    "_UTC": UTC,
     "_varint": runtime.varint,
     "_reject": runtime.reject,
     "_by_error": runtime.rejected_by_error,
-    "_Rejected": runtime.ValueRejected,
+    "_Rejected": runtime.ValueRejectedError,
     "_pack_f": runtime.PACK_FLOAT,
     "_pack_d": runtime.PACK_DOUBLE,
     "_naive": runtime.naive_timestamp,

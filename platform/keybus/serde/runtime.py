@@ -16,7 +16,7 @@ __all__ = [
     "DAYS_SHIFT",
     "EPOCH",
     "EPOCH_NAIVE",
-    "ValueRejected",
+    "ValueRejectedError",
     "choose_mapping_branch",
     "decimal_context",
     "decimal_to_bytes",
@@ -53,7 +53,7 @@ MISSING = _Missing()
 """The value reported for a record field that is absent and has no default."""
 
 
-class ValueRejected(Exception):
+class ValueRejectedError(Exception):
     """A value that does not fit its schema, raised inside compiled encoders.
 
     `steps` grows from the value outwards while the exception passes through record
@@ -89,15 +89,15 @@ class ValueRejected(Exception):
 
 
 def reject(value: Any, expected: str) -> NoReturn:
-    """Raise ValueRejected for `value`, which is not a valid `expected`."""
-    raise ValueRejected(value, expected)
+    """Raise ValueRejectedError for `value`, which is not a valid `expected`."""
+    raise ValueRejectedError(value, expected)
 
 
-def rejected_by_error(value: Any, expected: str, error: Exception) -> ValueRejected:
+def rejected_by_error(value: Any, expected: str, error: Exception) -> ValueRejectedError:
     """Build the rejection for an error Python raised while encoding `value`."""
     if isinstance(error, KeyError):
-        return ValueRejected(MISSING, "value: the field is required because it has no default")
-    return ValueRejected(value, f"{expected} ({type(error).__name__}: {error})")
+        return ValueRejectedError(MISSING, "value: the field is required because it has no default")
+    return ValueRejectedError(value, f"{expected} ({type(error).__name__}: {error})")
 
 
 def describe_value(value: Any) -> str:
@@ -143,7 +143,7 @@ def naive_timestamp(moment: datetime, unit_per_second: int) -> int:
 
 
 def _unscaled(value: Decimal, precision: int, scale: int, expected: str) -> int:
-    sign, digits, exponent = value.as_tuple()
+    _sign, digits, exponent = value.as_tuple()
     if not isinstance(exponent, int):
         reject(value, f"{expected}: a finite number")
     if len(digits) > precision:

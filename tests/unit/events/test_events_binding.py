@@ -10,11 +10,11 @@ import pytest
 from keybus.catalog import DeliveryScheduled
 from keybus.catalog.com.example.common import Money
 from keybus.events.binding import model_codec
-from keybus.serde.compiled import ValueRejected, compiled_codec
+from keybus.serde.compiled import ValueRejectedError, compiled_codec
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench" / "produce"))
 
-from payloads import typical_events  # noqa: E402
+from payloads import typical_events
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,7 @@ def test_model_encode_rejects_unchecked_value(events: list[DeliveryScheduled]) -
     object.__setattr__(parcel, "declared_value", Money.model_construct(amount=1.5, currency="EUR"))
     event.parcels[1] = parcel
 
-    with pytest.raises(ValueRejected) as caught:
+    with pytest.raises(ValueRejectedError) as caught:
         codec.encode(event, bytearray())
 
     assert caught.value.path == "parcels[1].declared_value.amount"

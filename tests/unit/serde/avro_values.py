@@ -121,8 +121,9 @@ _LOGICAL = {
     "long-timestamp-micros": lambda maker, node: maker.timestamp(1, True),
     "long-local-timestamp-millis": lambda maker, node: maker.timestamp(1000, False),
     "long-local-timestamp-micros": lambda maker, node: maker.timestamp(1, False),
-    "int-date": lambda maker, node: date(1970, 1, 1)
-    + timedelta(days=maker.random.randint(-700_000, 2_900_000)),
+    "int-date": lambda maker, node: (
+        date(1970, 1, 1) + timedelta(days=maker.random.randint(-700_000, 2_900_000))
+    ),
     "int-time-millis": lambda maker, node: maker.time_of_day(1000),
     "long-time-micros": lambda maker, node: maker.time_of_day(1),
     "string-uuid": lambda maker, node: uuid.UUID(int=maker.random.getrandbits(128)),

@@ -177,11 +177,17 @@ def _reading(field_type: Any) -> ParsedSchema:
             "name": "Reading",
             "namespace": "com.example.test",
             "fields": [
-                {"name": "items", "type": {"type": "array", "items": {
-                    "type": "record",
-                    "name": "Item",
-                    "fields": [{"name": "value", "type": field_type}],
-                }}},
+                {
+                    "name": "items",
+                    "type": {
+                        "type": "array",
+                        "items": {
+                            "type": "record",
+                            "name": "Item",
+                            "fields": [{"name": "value", "type": field_type}],
+                        },
+                    },
+                },
             ],
         }
     )
@@ -271,7 +277,11 @@ def test_missing_fields_take_defaults_like_fastavro() -> None:
                 {"name": "n", "type": "int", "default": 5},
                 {"name": "maybe", "type": ["null", "string"]},
                 {"name": "list", "type": {"type": "array", "items": "long"}, "default": [1, 2]},
-                {"name": "e", "type": {"type": "enum", "name": "E", "symbols": ["X", "Y"]}, "default": "Y"},
+                {
+                    "name": "e",
+                    "type": {"type": "enum", "name": "E", "symbols": ["X", "Y"]},
+                    "default": "Y",
+                },
             ],
         }
     )
