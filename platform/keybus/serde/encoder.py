@@ -1,9 +1,9 @@
 """Generate a specialised Avro encoder for one schema as Python source.
 
-The generated code writes exactly the bytes fastavro 1.x writes for every value that
-fastavro accepts, and rejects what does not fit the schema (a wrong type, an int out of
-range, an unknown enum symbol, a decimal whose scale does not fit) with `ValueRejectedError`,
-where fastavro would sometimes write wrong bytes.
+The generated code writes the same bytes as fastavro 1.x for every value that fastavro
+accepts. It raises `ValueRejectedError` for a value that does not fit the schema: a wrong
+type, an int out of range, an unknown enum symbol, or a decimal whose scale does not
+fit. fastavro writes wrong bytes for some of these.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from keybus.serde.source import Source, logical_kind, resolve
 __all__ = ["FieldAttribute", "encoder_source"]
 
 FieldAttribute = Callable[[str, str], str]
-"""Map (record fastavro name, Avro field name) to the attribute that holds the field."""
+"""Map (record fastavro name, Avro field name) to the attribute that contains the field."""
 
 _INT = (-(2**31), 2**31 - 1)
 _LONG = (-(2**63), 2**63 - 1)
@@ -334,7 +334,7 @@ class _UnionDispatch:
     """Choose a union branch for a value as fastavro 1.x does: the first branch it fits.
 
     A `(name, value)` tuple names its branch. Python types tell most branches apart
-    directly; only mappings that two or more record or map branches accept go through
+    directly. Only a mapping that two or more record or map branches accept goes through
     fastavro's own validation, which also ranks records by shared field names.
     """
 
