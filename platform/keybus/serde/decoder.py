@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 from datetime import time as time_of_day
 from typing import Any, Protocol
 from uuid import UUID
@@ -58,6 +59,7 @@ _GLOBALS: dict[str, Any] = {
     "_time": time_of_day,
     "_UUID": UUID,
     "_from_bytes": int.from_bytes,
+    "_Decimal": Decimal,
 }
 
 
@@ -271,7 +273,7 @@ class _DecoderWriter:
             scale = node.get("scale", 0)
             add(
                 indent,
-                f"{target} = {context}.create_decimal(_from_bytes({target}, 'big', signed=True))"
+                f"{target} = _Decimal(_from_bytes({target}, 'big', signed=True))"
                 f".scaleb({-scale}, {context})",
             )
             return

@@ -39,8 +39,6 @@ PACK_DOUBLE = struct.Struct("<d").pack
 UNPACK_FLOAT = struct.Struct("<f").unpack_from
 UNPACK_DOUBLE = struct.Struct("<d").unpack_from
 
-# Scaling a decimal by a power of ten in this context never rounds.
-_EXACT = Context(prec=999_999_999, Emax=999_999_999, Emin=-999_999_999)
 _CONTEXTS: dict[int, Context] = {}
 
 
@@ -143,24 +141,31 @@ def naive_timestamp(moment: datetime, unit_per_second: int) -> int:
 
 
 def _unscaled(value: Decimal, precision: int, scale: int, expected: str) -> int:
-    _sign, digits, exponent = value.as_tuple()
-    if not isinstance(exponent, int):
+    """Return the unscaled integer of `value`, rejecting values decimal(precision, scale) lacks.
+
+    fastavro 1.x checks the digits of the coefficient as written; this checks the value,
+    so `Decimal("100")` is rejected for decimal(3, 2), where fastavro writes 10000.
+    """
+    if not value.is_finite():
         reject(value, f"{expected}: a finite number")
-    if len(digits) > precision:
-        reject(value, f"{expected}: at most {precision} digits")
-    if exponent + scale < 0:
+    if value and value.adjusted() >= precision - scale:
+        reject(value, f"{expected}: at most {precision - scale} digits before the point")
+    numerator, denominator = value.as_integer_ratio()
+    unscaled, remainder = divmod(numerator * 10**scale, denominator)
+    if remainder:
         reject(value, f"{expected}: at most {scale} digits after the point")
-    return int(value.scaleb(scale, _EXACT))
+    return unscaled
 
 
 def decimal_to_bytes(value: Decimal, precision: int, scale: int, expected: str) -> bytes:
     """Encode a decimal as the two's-complement bytes fastavro writes for `bytes` decimals."""
     unscaled = _unscaled(value, precision, scale, expected)
-    size = (abs(unscaled).bit_length() + 8) // 8
-    return unscaled.to_bytes(size, "big", signed=True)
+    return unscaled.to_bytes((abs(unscaled).bit_length() + 8) // 8, "big", signed=True)
 
 
-def decimal_to_fixed(value: Decimal, precision: int, scale: int, size: int, expected: str) -> bytes:
+def decimal_to_fixed(
+    value: Decimal, precision: int, scale: int, size: int, expected: str
+) -> bytes:
     """Encode a decimal as `size` two's-complement bytes, rejecting values that overflow."""
     unscaled = _unscaled(value, precision, scale, expected)
     try:
