@@ -22,6 +22,7 @@ from keybus.events.binding import model_codec
 from keybus.events.model import Event
 from keybus.registry.client import RegistryClient
 from keybus.serde.codec import AvroDeserializer, SchemaRegistry
+from keybus.serde.compiled import same_decoding
 from keybus.serde.wire import unframe
 
 __all__ = ["Consumer", "UnknownEventPolicy", "UnknownEventTypeError"]
@@ -272,7 +273,7 @@ class Consumer:
             return
         event_type, function, wants_record = registered
         codec = model_codec(event_type)
-        if codec is not None and writer.fingerprint == event_type.avro_schema().fingerprint:
+        if codec is not None and same_decoding(writer, event_type.avro_schema()):
             record.event = self._deserializer.decode_compiled(body, writer, codec)
         else:
             value = self._deserializer.decode_body(body, writer, event_type.avro_schema())

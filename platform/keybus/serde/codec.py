@@ -11,7 +11,13 @@ from fastavro import schemaless_reader
 from fastavro.validation import ValidationError, validate
 
 from keybus.registry.client import RegisteredSchema, SchemaNotRegisteredError
-from keybus.serde.compiled import DECODE_ERRORS, CompiledCodec, ValueRejectedError, compiled_codec
+from keybus.serde.compiled import (
+    DECODE_ERRORS,
+    CompiledCodec,
+    ValueRejectedError,
+    compiled_codec,
+    same_decoding,
+)
 from keybus.serde.errors import SerializationError, UnknownSchemaIdError, WireFormatError
 from keybus.serde.naming import SubjectStrategy, topic_record_name_strategy
 from keybus.serde.runtime import describe_value
@@ -215,7 +221,7 @@ class AvroDeserializer:
         self, body: memoryview | bytes, writer: ParsedSchema, reader: ParsedSchema | None
     ) -> Any:
         """Decode an unframed Avro body written with `writer`."""
-        same = reader is None or reader.fingerprint == writer.fingerprint
+        same = reader is None or same_decoding(writer, reader)
         if same:
             return self._decode_compiled(body, writer)
         try:

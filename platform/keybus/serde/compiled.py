@@ -7,6 +7,7 @@ straight-line code with the field names, enum symbols and union branches as cons
 
 from __future__ import annotations
 
+import json
 import logging
 import struct
 import threading
@@ -19,7 +20,13 @@ from keybus.serde.encoder import FieldAttribute, encoder_source
 from keybus.serde.runtime import ValueRejectedError
 from keybus.serde.schema import ParsedSchema
 
-__all__ = ["DECODE_ERRORS", "CompiledCodec", "ValueRejectedError", "compiled_codec"]
+__all__ = [
+    "DECODE_ERRORS",
+    "CompiledCodec",
+    "ValueRejectedError",
+    "compiled_codec",
+    "same_decoding",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +83,55 @@ def compiled_codec(
             codec = _compile(schema, field_attribute, bindings)
             _cache[key] = codec
     return codec
+
+
+def same_decoding(writer: ParsedSchema, reader: ParsedSchema) -> bool:
+    """Tell whether reading `writer`'s bytes with `reader` gives what `writer` alone gives.
+
+    That holds when both schemas agree on everything decoding uses: names, field names
+    and order, types, symbols, sizes and logical types. Docs, aliases, defaults and
+    custom properties do not matter, so a schema the registry returns in its canonical
+    spelling still matches the packaged one it was registered from.
+    """
+    if writer.fingerprint == reader.fingerprint:
+        return True
+    return _decoding_key(writer) == _decoding_key(reader)
+
+
+_DECODING_ATTRIBUTES = (
+    "type",
+    "name",
+    "symbols",
+    "items",
+    "values",
+    "size",
+    "logicalType",
+    "precision",
+    "scale",
+)
+_decoding_keys: dict[str, str] = {}
+
+
+def _decoding_key(schema: ParsedSchema) -> str:
+    key = _decoding_keys.get(schema.fingerprint)
+    if key is None:
+        key = json.dumps(_decoding_form(schema.parsed), sort_keys=True, default=str)
+        _decoding_keys[schema.fingerprint] = key
+    return key
+
+
+def _decoding_form(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_decoding_form(branch) for branch in node]
+    if not isinstance(node, dict):
+        return node
+    form = {key: _decoding_form(node[key]) for key in _DECODING_ATTRIBUTES if key in node}
+    if "fields" in node:
+        form["fields"] = [
+            {"name": field["name"], "type": _decoding_form(field["type"])}
+            for field in node["fields"]
+        ]
+    return form
 
 
 def _compile(

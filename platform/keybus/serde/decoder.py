@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
 from datetime import time as time_of_day
+from decimal import Decimal
 from typing import Any, Protocol
 from uuid import UUID
 

@@ -151,7 +151,8 @@ def _unscaled(value: Decimal, precision: int, scale: int, expected: str) -> int:
     if value and value.adjusted() >= precision - scale:
         reject(value, f"{expected}: at most {precision - scale} digits before the point")
     numerator, denominator = value.as_integer_ratio()
-    unscaled, remainder = divmod(numerator * 10**scale, denominator)
+    scaled: int = numerator * 10**scale
+    unscaled, remainder = divmod(scaled, denominator)
     if remainder:
         reject(value, f"{expected}: at most {scale} digits after the point")
     return unscaled
@@ -163,9 +164,7 @@ def decimal_to_bytes(value: Decimal, precision: int, scale: int, expected: str) 
     return unscaled.to_bytes((abs(unscaled).bit_length() + 8) // 8, "big", signed=True)
 
 
-def decimal_to_fixed(
-    value: Decimal, precision: int, scale: int, size: int, expected: str
-) -> bytes:
+def decimal_to_fixed(value: Decimal, precision: int, scale: int, size: int, expected: str) -> bytes:
     """Encode a decimal as `size` two's-complement bytes, rejecting values that overflow."""
     unscaled = _unscaled(value, precision, scale, expected)
     try:

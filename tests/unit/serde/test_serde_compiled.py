@@ -19,7 +19,7 @@ from keybus import catalog
 from keybus.events import Event
 from keybus.registry import InMemoryRegistry
 from keybus.serde import AvroDeserializer, AvroSerializer, InvalidSchemaError, SerializationError
-from keybus.serde.compiled import compiled_codec
+from keybus.serde.compiled import compiled_codec, same_decoding
 from keybus.serde.schema import ParsedSchema, parse_schema
 from keybus.serde.unions import rename_branches
 
@@ -338,3 +338,26 @@ def test_evolved_reader_resolves_through_fastavro() -> None:
         assert same == _fastavro_value(old, framed[5:])
         checked += 1
     assert checked >= 10
+
+
+def _without_docs(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_without_docs(item) for item in node]
+    if isinstance(node, dict):
+        return {key: _without_docs(value) for key, value in node.items() if key != "doc"}
+    return node
+
+
+def test_same_decoding_ignores_docs_and_properties() -> None:
+    packaged = catalog.DeliveryScheduled.avro_schema()
+    bare = dict(_without_docs(packaged.schema))
+    bare.pop("keybus.topic")
+
+    assert same_decoding(parse_schema(bare), packaged)
+
+
+def test_same_decoding_sees_renamed_field() -> None:
+    packaged = catalog.DeliveryScheduled.avro_schema()
+    renamed = json.loads(packaged.text.replace('"carrier"', '"carrier_name"'))
+
+    assert not same_decoding(parse_schema(renamed), packaged)
