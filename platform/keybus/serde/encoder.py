@@ -310,19 +310,36 @@ class _EncoderWriter:
             self.primitive("long", var, indent)
 
     def decimal(self, kind: str, node: Mapping[str, Any], var: str, indent: int) -> None:
-        precision, scale = node.get("precision"), node.get("scale", 0)
+        precision, scale = node.get("precision", 0), node.get("scale", 0)
         expected = f"decimal({precision}, {scale})"
+        size = node.get("size", 0)
+        slow = (
+            f"_dec_bytes({var}, {precision}, {scale}, {expected!r})"
+            if kind == "bytes-decimal"
+            else f"_dec_fixed({var}, {precision}, {scale}, {size}, {expected!r})"
+        )
+        ratio, unscaled, remainder = (self.source.local(p) for p in ("ratio", "q", "r"))
         add = self.source.add
-        add(indent, f"if isinstance({var}, _Decimal):")
+        # The common case inline; the slow path raises the rejection that names the rule.
+        add(
+            indent,
+            f"if type({var}) is _Decimal and {var}.is_finite()"
+            f" and (not {var} or {var}.adjusted() < {precision - scale}):",
+        )
+        add(indent + 1, f"{ratio} = {var}.as_integer_ratio()")
+        add(indent + 1, f"{unscaled}, {remainder} = divmod({ratio}[0] * {10**scale}, {ratio}[1])")
+        add(indent + 1, f"if {remainder}:")
+        add(indent + 2, slow)
         if kind == "bytes-decimal":
-            add(indent + 1, f"{var} = _dec_bytes({var}, {precision}, {scale}, {expected!r})")
+            length = f"(abs({unscaled}).bit_length() + 8) // 8"
+            add(indent + 1, f"{var} = {unscaled}.to_bytes({length}, 'big', signed=True)")
+        else:
+            add(indent + 1, f"{var} = {slow}")
+        add(indent, f"elif isinstance({var}, _Decimal):")
+        add(indent + 1, f"{var} = {slow}")
+        if kind == "bytes-decimal":
             self.primitive("bytes", var, indent)
         else:
-            size = node["size"]
-            add(
-                indent + 1,
-                f"{var} = _dec_fixed({var}, {precision}, {scale}, {size}, {expected!r})",
-            )
             self.fixed(node, var, indent)
 
     def union(self, branches: list[Any], var: str, indent: int) -> None:
@@ -345,6 +362,25 @@ class _UnionDispatch:
         self.resolved = [resolve(branch, writer.named) for branch in branches]
 
     def write(self, indent: int) -> None:
+        if len(self.branches) == 2 and "null" in self.branches:
+            self.write_nullable(indent)
+        else:
+            self.write_any(indent)
+
+    def write_nullable(self, indent: int) -> None:
+        """Write `[null, X]` unions with a fast path: None, or a value X checks itself."""
+        source, var = self.writer.source, self.var
+        null = self.branches.index("null")
+        other = 1 - null
+        source.add(indent, f"if {var} is None:")
+        source.add(indent + 1, f"append({null << 1})")
+        source.add(indent, f"elif type({var}) is not tuple:")
+        source.add(indent + 1, f"append({other << 1})")
+        self.writer.value(self.branches[other], var, indent + 1)
+        source.add(indent, "else:")
+        self.write_any(indent + 1)
+
+    def write_any(self, indent: int) -> None:
         source, var = self.writer.source, self.var
         index = source.local("u")
         names = source.constant(self.branch_names(), "_branches")
