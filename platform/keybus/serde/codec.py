@@ -1,4 +1,4 @@
-"""Encode and decode values in the Confluent wire format with fastavro and a schema registry."""
+"""Encode and decode values in the Confluent wire format with compiled codecs and a registry."""
 
 from __future__ import annotations
 
