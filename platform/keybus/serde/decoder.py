@@ -181,7 +181,7 @@ class _DecoderWriter:
         elif node["type"] == "enum":
             self.enum(node, target, indent)
         elif node["type"] == "fixed":
-            self.slice(target, str(node["size"]), indent)
+            self.slice(target, str(int(node["size"])), indent)
         elif node["type"] == "array":
             self.array(node, target, indent)
         elif node["type"] == "map":
@@ -268,9 +268,9 @@ class _DecoderWriter:
             if kind == "bytes-decimal":
                 self.span(target, indent)
             else:
-                self.slice(target, str(node["size"]), indent)
+                self.slice(target, str(int(node["size"])), indent)
             context = self.source.constant(runtime.decimal_context(node["precision"]), "_context")
-            scale = node.get("scale", 0)
+            scale = int(node.get("scale", 0))
             add(
                 indent,
                 f"{target} = _Decimal(_from_bytes({target}, 'big', signed=True))"

@@ -222,7 +222,7 @@ class _EncoderWriter:
         self.zigzag(f"{index} << 1", indent)
 
     def fixed(self, node: Mapping[str, Any], var: str, indent: int) -> None:
-        size = node["size"]
+        size = int(node["size"])
         add = self.source.add
         add(indent, f"if not isinstance({var}, bytes) or len({var}) != {size}:")
         add(indent + 1, f"_reject({var}, '{size} bytes for fixed ' + {node['name']!r})")
@@ -310,9 +310,10 @@ class _EncoderWriter:
             self.primitive("long", var, indent)
 
     def decimal(self, kind: str, node: Mapping[str, Any], var: str, indent: int) -> None:
-        precision, scale = node.get("precision", 0), node.get("scale", 0)
+        # int() keeps schema attributes from reaching the generated source as anything else.
+        precision, scale = int(node.get("precision", 0)), int(node.get("scale", 0))
         expected = f"decimal({precision}, {scale})"
-        size = node.get("size", 0)
+        size = int(node.get("size", 0))
         slow = (
             f"_dec_bytes({var}, {precision}, {scale}, {expected!r})"
             if kind == "bytes-decimal"
@@ -457,7 +458,7 @@ class _UnionDispatch:
             symbols = self.writer.source.constant(frozenset(node["symbols"]), "_symbols")
             return f"isinstance({var}, str) and {var} in {symbols}"
         if kind == "fixed":
-            return f"isinstance({var}, bytes) and len({var}) == {node['size']}"
+            return f"isinstance({var}, bytes) and len({var}) == {int(node['size'])}"
         return _CONDITIONS[kind].format(v=var)
 
     def describe(self) -> str:
@@ -496,7 +497,7 @@ _LOGICAL_CONDITIONS = {
 
 
 def _node_values(node: Mapping[str, Any]) -> dict[str, Any]:
-    return {"size": node.get("size", 0)}
+    return {"size": int(node.get("size", 0))}
 
 
 def _kind(node: Any) -> str:
