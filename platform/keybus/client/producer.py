@@ -65,9 +65,9 @@ class Producer:
     """Publish events generated from the catalog to Kafka, one call per event.
 
     Every event is validated by its pydantic model, encoded by its schema's compiled
-    encoder in the Confluent wire format, keyed by its aggregate id and sent to its aggregate's topic
-    with CloudEvents binary-mode headers and a W3C `traceparent`. Idempotence and
-    `acks=all` are on unless `config` turns them off.
+    encoder in the Confluent wire format, keyed by its aggregate id and sent to its
+    aggregate's topic with CloudEvents binary-mode headers and a W3C `traceparent`.
+    Idempotence and `acks=all` are on unless `config` turns them off.
 
     Args:
         bootstrap_servers: Kafka's `bootstrap.servers`.
