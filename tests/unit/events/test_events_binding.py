@@ -7,14 +7,18 @@ from pathlib import Path
 
 import pytest
 
+from keybus import catalog
 from keybus.catalog import DeliveryScheduled
 from keybus.catalog.com.example.common import Money
+from keybus.events import Event
 from keybus.events.binding import model_codec
 from keybus.serde.compiled import ValueRejectedError, compiled_codec
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench" / "produce"))
 
 from payloads import typical_events
+
+from tests.unit.serde.avro_values import ValueMaker
 
 
 @pytest.fixture(scope="module")
@@ -64,3 +68,29 @@ def test_model_encode_rejects_unchecked_value(events: list[DeliveryScheduled]) -
 
     assert caught.value.path == "parcels[1].declared_value.amount"
     assert caught.value.value == 1.5
+
+
+def _catalog_events() -> list[type[Event]]:
+    found = [getattr(catalog, name) for name in catalog.__all__]
+    return [item for item in found if isinstance(item, type) and issubclass(item, Event)]
+
+
+@pytest.mark.parametrize("event_type", _catalog_events(), ids=lambda event: event.__name__)
+def test_catalog_model_codec_round_trip(event_type: type[Event]) -> None:
+    schema = event_type.avro_schema()
+    plain = compiled_codec(schema)
+    codec = model_codec(event_type)
+    maker = ValueMaker(schema.named_types, seed=5)
+    assert codec is not None
+
+    for _ in range(20):
+        written = bytearray()
+        plain.encode(maker.value(schema.parsed), written)
+        event = event_type.from_avro(plain.decode(bytes(written)))
+        again = bytearray()
+
+        codec.encode(event, again)
+        decoded = codec.decode(bytes(written))
+
+        assert again == written
+        assert decoded == event
