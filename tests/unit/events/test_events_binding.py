@@ -17,7 +17,6 @@ from keybus.serde.compiled import ValueRejectedError, compiled_codec
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench" / "produce"))
 
 from payloads import typical_events
-
 from tests.unit.serde.avro_values import ValueMaker
 
 
