@@ -1,8 +1,8 @@
 """Compiled codecs that read generated models' attributes and build models when decoding.
 
-The typed publish and consume paths skip the dict step: the encoder reads the event's
-attributes, and the decoder builds the record models and enum members directly, the way
-the generated `from_avro` methods would from a decoded dict, without validating values
+The typed publish and consume paths skip the dict step. The encoder reads the event's
+attributes. The decoder builds the record models and enum members directly, as the
+generated `from_avro` methods would from a decoded dict, and does not validate values
 that decoding already guarantees.
 """
 

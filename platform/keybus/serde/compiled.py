@@ -31,7 +31,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 DECODE_ERRORS = (EOFError, ValueError, TypeError, IndexError, KeyError, OverflowError, struct.error)
-"""What a compiled decoder raises on bytes that are not a value of its schema."""
+"""The exceptions a compiled decoder raises on bytes that are not a value of its schema."""
 
 
 @dataclass(frozen=True)
@@ -69,9 +69,9 @@ def compiled_codec(
 ) -> CompiledCodec:
     """Return the compiled codec of `schema`, compiling it on first use.
 
-    Codecs are cached by schema fingerprint and `variant`; callers that pass
-    `field_attribute` or `bindings` (generated models) name their variant, so that the
-    plain codec of the same schema stays a separate entry.
+    Codecs are cached by schema fingerprint and `variant`. Callers that pass
+    `field_attribute` or `bindings` (generated models) name their variant, so the plain
+    codec of the same schema stays a separate entry.
     """
     key = (schema.fingerprint, variant)
     codec = _cache.get(key)
