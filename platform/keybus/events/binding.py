@@ -73,7 +73,12 @@ class _ModelBindings:
         model = self.records.get(avro_name)
         if model is None:
             return None
-        return RecordBinding(build=model.from_trusted, attributes=_attributes(model))
+        trusted = "from_trusted" not in model.__dict__
+        return RecordBinding(
+            build=model.from_trusted,
+            attributes=_attributes(model),
+            pydantic_model=model if trusted else None,
+        )
 
     def enum(self, avro_name: str, symbols: list[str]) -> tuple[Any, ...] | None:
         for enum_type in self.enums:
