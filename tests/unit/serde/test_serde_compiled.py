@@ -7,6 +7,7 @@ schema with every logical type; values are seeded random ones with edge values.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
@@ -361,3 +362,11 @@ def test_same_decoding_sees_renamed_field() -> None:
     renamed = json.loads(packaged.text.replace('"carrier"', '"carrier_name"'))
 
     assert not same_decoding(parse_schema(renamed), packaged)
+
+
+@pytest.mark.parametrize("logical", ["timestamp-millis", "timestamp-micros"])
+def test_naive_timestamp_matches_fastavro(logical: str) -> None:
+    schema = parse_schema({"type": "long", "logicalType": logical})
+    moment = datetime(2026, 3, 29, 2, 30, 15, 123456)
+
+    assert _compiled_bytes(schema, moment) == _fastavro_bytes(schema, moment)
