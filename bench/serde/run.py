@@ -26,8 +26,9 @@ from payloads import typical_events
 from common import bench_arguments, write_section
 from keybus import Consumer
 from keybus.catalog import DeliveryScheduled
+from keybus.events.binding import model_codec
 from keybus.registry import InMemoryRegistry
-from keybus.serde import AvroDeserializer, AvroSerializer
+from keybus.serde import AvroDeserializer, AvroSerializer, unframe
 
 TOPIC = "deliveries"
 ROUNDS = 7
@@ -92,6 +93,13 @@ def encode_loops(
         DeliveryScheduled.avro_schema(), registry, auto_register=True, validate=False
     )
     checked = AvroSerializer(DeliveryScheduled.avro_schema(), registry, auto_register=True)
+    reading = AvroSerializer(
+        DeliveryScheduled.avro_schema(),
+        registry,
+        auto_register=True,
+        validate=False,
+        codec=model_codec(DeliveryScheduled),
+    )
     header = trusted.header(TOPIC)
 
     def bare() -> None:
@@ -112,7 +120,17 @@ def encode_loops(
         for datum in dicts:
             checked.encode(datum, TOPIC)
 
-    return {"bare": bare, "dict": keybus_dict, "model": keybus_model, "validated": keybus_validated}
+    def keybus_attributes() -> None:
+        for event in events:
+            reading.encode_body(event, header)
+
+    return {
+        "bare": bare,
+        "dict": keybus_dict,
+        "model": keybus_model,
+        "attributes": keybus_attributes,
+        "validated": keybus_validated,
+    }
 
 
 def decode_loops(frames: list[bytes], registry: InMemoryRegistry) -> dict[str, Callable[[], None]]:
@@ -120,6 +138,8 @@ def decode_loops(frames: list[bytes], registry: InMemoryRegistry) -> dict[str, C
     parsed = DeliveryScheduled.avro_schema().parsed
     deserializer = AvroDeserializer(registry)
     reader = DeliveryScheduled.avro_schema()
+    codec = model_codec(DeliveryScheduled)
+    assert codec is not None
 
     def bare() -> None:
         for frame in frames:
@@ -133,7 +153,12 @@ def decode_loops(frames: list[bytes], registry: InMemoryRegistry) -> dict[str, C
         for frame in frames:
             DeliveryScheduled.from_avro(deserializer.decode(frame, reader).value)
 
-    return {"bare": bare, "dict": keybus_dict, "model": keybus_model}
+    def keybus_built() -> None:
+        for frame in frames:
+            schema_id, body = unframe(frame)
+            deserializer.decode_compiled(body, deserializer.writer_schema(schema_id), codec)
+
+    return {"bare": bare, "dict": keybus_dict, "model": keybus_model, "built": keybus_built}
 
 
 def consume_loops(frames: list[bytes], registry: InMemoryRegistry) -> dict[str, Callable[[], None]]:
@@ -199,6 +224,11 @@ def _section(
         ),
         _row("encode: keybus model `to_avro()` + encode", encode["model"], encode["bare"]),
         _row(
+            "encode: keybus model codec, attributes read directly (as the producer runs it)",
+            encode["attributes"],
+            encode["bare"],
+        ),
+        _row(
             "encode: keybus `AvroSerializer.encode` with validation (dict)",
             encode["validated"],
             encode["bare"],
@@ -206,6 +236,11 @@ def _section(
         _row("decode: bare fastavro `schemaless_reader`", decode["bare"], decode["bare"]),
         _row("decode: keybus `AvroDeserializer.decode` (dict)", decode["dict"], decode["bare"]),
         _row("decode: keybus decode + `from_avro` model", decode["model"], decode["bare"]),
+        _row(
+            "decode: keybus model codec, models built directly (as the consumer runs it)",
+            decode["built"],
+            decode["bare"],
+        ),
         _row("consume: raw unframe + fastavro + handler", consume["raw"], consume["raw"]),
         _row(
             "consume: keybus `Consumer.handle` (typed model to handler)",
@@ -235,14 +270,18 @@ Encode (dict path) / bare fastavro: **{encode["dict"] / encode["bare"]:.2f}**; d
 (target at least 0.9). The consume loops here exclude fetching from Kafka; the producer
 benchmark measures the consumer against a broker.
 
-What limits these figures: fastavro's work on the logical types (five decimals, three
-timestamps and a UUID per event) dominates every loop. keybus adds a dict lookup and a
-5-byte header per encode, the frame check and writer-schema lookup per decode, and on
-the consume side the model objects: `from_avro` builds nine pydantic models per event
-(about 1 µs each without validation) and three enum members, which is the gap between
-the typed and the dict consume loops. Checking a value with fastavro's validator costs
-more than twice the encoding itself (see the validation row), so the producer skips it for
-models, which pydantic has already checked.
+What limits these figures: keybus encodes and decodes with code compiled once per
+schema (`keybus.serde.compiled`), straight-line Python with the field names, enum
+symbols and union branches as constants, where fastavro walks the schema for every
+value. The remaining cost is Python's own work on the logical types (five decimals,
+three timestamps and a UUID per event: `Decimal.as_tuple`, `datetime` arithmetic,
+`str(UUID)` and `UUID(text)`) and one function call per nested record. On the consume
+side, building the nine pydantic models per event (about 1 µs each without validation)
+and three enum members is the gap between the typed and the dict loops; the model
+codec builds them straight from the bytes, without the intermediate dicts. Checking a
+value with fastavro's validator costs several times the encoding itself (see the
+validation row), so the producer skips it for models, which pydantic has already
+checked, and the compiled encoder still rejects a value that does not fit.
 """
 
 

@@ -19,9 +19,11 @@ from keybus.batches import poll_batch
 from keybus.client.errors import ClientClosedError, HandlerError
 from keybus.client.policies import ConsumedRecord, Decision, FailurePolicy, StopOnFailure
 from keybus.errors import ConfigurationError, KeybusError
+from keybus.events.binding import model_codec
 from keybus.events.model import Event
 from keybus.registry.client import RegistryClient
 from keybus.serde.codec import AvroDeserializer, SchemaRegistry
+from keybus.serde.compiled import same_decoding
 from keybus.serde.wire import unframe
 
 __all__ = ["Consumer", "UnknownEventPolicy", "UnknownEventTypeError"]
@@ -271,8 +273,12 @@ class Consumer:
             self._unknown(record, body, writer)
             return
         event_type, function, wants_record = registered
-        value = self._deserializer.decode_body(body, writer, event_type.avro_schema())
-        record.event = event_type.from_avro(value)
+        codec = model_codec(event_type)
+        if codec is not None and same_decoding(writer, event_type.avro_schema()):
+            record.event = self._deserializer.decode_compiled(body, writer, codec)
+        else:
+            value = self._deserializer.decode_body(body, writer, event_type.avro_schema())
+            record.event = event_type.from_avro(value)
         if wants_record:
             function(record.event, record)
         else:

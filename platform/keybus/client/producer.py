@@ -24,6 +24,7 @@ from keybus.client.errors import (
     TransactionError,
 )
 from keybus.errors import ConfigurationError
+from keybus.events.binding import model_codec
 from keybus.events.cloudevents import Headers, check_traceparent, event_headers
 from keybus.events.model import Event, utc_now
 from keybus.registry.client import RegistryClient
@@ -63,10 +64,10 @@ class _Prepared:
 class Producer:
     """Publish events generated from the catalog to Kafka, one call per event.
 
-    Every event is validated by its pydantic model, encoded with fastavro in the
-    Confluent wire format, keyed by its aggregate id and sent to its aggregate's topic
-    with CloudEvents binary-mode headers and a W3C `traceparent`. Idempotence and
-    `acks=all` are on unless `config` turns them off.
+    Every event is validated by its pydantic model, encoded by its schema's compiled
+    encoder in the Confluent wire format, keyed by its aggregate id and sent to its
+    aggregate's topic with CloudEvents binary-mode headers and a W3C `traceparent`.
+    Idempotence and `acks=all` are on unless `config` turns them off.
 
     Args:
         bootstrap_servers: Kafka's `bootstrap.servers`.
@@ -136,6 +137,7 @@ class Producer:
                 subject_strategy=self.subject_strategy,
                 auto_register=self.auto_register,
                 validate=False,
+                codec=model_codec(event_type),
             )
             serializer.header(event_type.__topic__)
             self._serializers[event_type] = serializer
@@ -256,7 +258,8 @@ class Producer:
                 )
             serializer = self.serializer(event_type)
         target = topic or event_type.__topic__
-        value = serializer.encode_body(event.to_avro(), serializer.header(target))
+        datum = event if serializer.reads_attributes else event.to_avro()
+        value = serializer.encode_body(datum, serializer.header(target))
         event_id = str(event.event_id)
         key = event.aggregate_id
         headers = event_headers(

@@ -73,7 +73,7 @@ class AvroRecord(BaseModel):
         four attributes that pydantic's `model_construct` sets, minus its per-field
         default handling, which decoding has already done.
         """
-        model = cls.__new__(cls)
+        model = _new(cls)
         _set(model, "__dict__", values)
         _set(model, "__pydantic_fields_set__", set(values))
         _set(model, "__pydantic_extra__", None)
@@ -141,6 +141,7 @@ def decode_union(value: Any, records: Mapping[str, type[AvroRecord]]) -> Any:
 
 
 _set = object.__setattr__
+_new = object.__new__
 
 
 def record_union(*records: type[AvroRecord]) -> BeforeValidator:

@@ -1,4 +1,4 @@
-"""Encode and decode values in the Confluent wire format with fastavro and a schema registry."""
+"""Encode and decode values in the Confluent wire format with compiled codecs and a registry."""
 
 from __future__ import annotations
 
@@ -7,12 +7,20 @@ from dataclasses import dataclass
 from io import BytesIO
 from typing import Any, Protocol
 
-from fastavro import schemaless_reader, schemaless_writer
+from fastavro import schemaless_reader
 from fastavro.validation import ValidationError, validate
 
 from keybus.registry.client import RegisteredSchema, SchemaNotRegisteredError
+from keybus.serde.compiled import (
+    DECODE_ERRORS,
+    CompiledCodec,
+    ValueRejectedError,
+    compiled_codec,
+    same_decoding,
+)
 from keybus.serde.errors import SerializationError, UnknownSchemaIdError, WireFormatError
 from keybus.serde.naming import SubjectStrategy, topic_record_name_strategy
+from keybus.serde.runtime import describe_value
 from keybus.serde.schema import ParsedSchema, parse_schema
 from keybus.serde.unions import rename_branches, tag_union_branches
 from keybus.serde.wire import frame_header, unframe
@@ -52,6 +60,10 @@ class AvroSerializer:
         auto_register: register the schema when missing instead of failing.
         validate: check every value against the schema before encoding; callers that
             validated already (generated models) turn this off.
+        is_key: the serializer writes record keys, which changes the subject name.
+        codec: the compiled codec to encode with; by default the schema's plain codec,
+            which reads records as mappings. The producer passes one that reads the
+            attributes of generated models.
     """
 
     def __init__(
@@ -63,6 +75,7 @@ class AvroSerializer:
         auto_register: bool = False,
         validate: bool = True,
         is_key: bool = False,
+        codec: CompiledCodec | None = None,
     ) -> None:
         self.schema = schema if isinstance(schema, ParsedSchema) else parse_schema(schema)
         self.registry = registry
@@ -71,6 +84,12 @@ class AvroSerializer:
         self.validate = validate
         self.is_key = is_key
         self._headers: dict[str, bytes] = {}
+        self._codec = codec or compiled_codec(self.schema)
+
+    @property
+    def reads_attributes(self) -> bool:
+        """True when `encode_body` takes a generated model itself instead of its dict."""
+        return self._codec.reads_attributes
 
     def subject(self, topic: str) -> Subject:
         """Return the subject this serializer's schema belongs to on `topic`."""
@@ -106,20 +125,18 @@ class AvroSerializer:
         return self.encode_body(datum, header)
 
     def encode_body(self, datum: Any, header: bytes) -> bytes:
-        """Encode an already checked `datum` behind a header from `header()`."""
-        buffer = BytesIO()
-        buffer.write(header)
+        """Encode an already checked `datum` behind a header from `header()`.
+
+        Raises:
+            SerializationError: the value does not fit the schema; the message names the
+                field path, the value and the expected type.
+        """
+        out = bytearray(header)
         try:
-            schemaless_writer(buffer, self.schema.parsed, datum)
-        except (ValueError, TypeError, AttributeError, KeyError, OverflowError) as exc:
-            self.check(datum)
-            raise SerializationError(
-                f"Value does not fit schema {self.schema.name}: {type(exc).__name__}: {exc}. "
-                "Check the types of the fields against the schema.",
-                schema_name=self.schema.name,
-                field=None,
-            ) from exc
-        return buffer.getvalue()
+            self._codec.encode(datum, out)
+        except ValueRejectedError as exc:
+            raise rejection_error(exc, self.schema) from exc
+        return bytes(out)
 
     def check(self, datum: Any) -> None:
         """Raise SerializationError naming the first field of `datum` the schema rejects."""
@@ -204,25 +221,62 @@ class AvroDeserializer:
         self, body: memoryview | bytes, writer: ParsedSchema, reader: ParsedSchema | None
     ) -> Any:
         """Decode an unframed Avro body written with `writer`."""
-        same = reader is None or reader.fingerprint == writer.fingerprint
+        same = reader is None or same_decoding(writer, reader)
+        if same:
+            return self._decode_compiled(body, writer)
         try:
             value = schemaless_reader(
                 BytesIO(body),
                 writer.parsed,
-                None if same or reader is None else reader.parsed,
+                None if reader is None else reader.parsed,
                 return_record_name=True,
                 return_record_name_override=True,
             )
-        except (EOFError, ValueError, TypeError, IndexError, KeyError) as exc:
-            raise WireFormatError(
-                f"Avro body of {len(body)} bytes does not decode with writer schema "
-                f"{writer.name}: {type(exc).__name__}: {exc}. The record is corrupt or was "
-                "framed with the wrong schema id.",
-                expected=f"Avro binary of {writer.name}",
-                actual=f"{len(body)} bytes",
-            ) from exc
+        except DECODE_ERRORS as exc:
+            raise _corrupt_body(body, writer, exc) from exc
         names_changed = (reader or writer).fastavro_names
         return rename_branches(value) if names_changed else value
+
+    def _decode_compiled(self, body: memoryview | bytes, writer: ParsedSchema) -> Any:
+        return self.decode_compiled(body, writer, compiled_codec(writer))
+
+    def decode_compiled(
+        self, body: memoryview | bytes, writer: ParsedSchema, codec: CompiledCodec
+    ) -> Any:
+        """Decode an unframed body with a compiled codec of the writer's own schema.
+
+        Raises:
+            WireFormatError: the body is not a value of `writer`.
+        """
+        try:
+            return codec.decode(body)
+        except DECODE_ERRORS as exc:
+            raise _corrupt_body(body, writer, exc) from exc
+
+
+def rejection_error(rejected: ValueRejectedError, schema: ParsedSchema) -> SerializationError:
+    """Translate a compiled encoder's rejection into a SerializationError naming the field."""
+    field = rejected.path or None
+    where = f"field '{field}'" if field else "the value"
+    return SerializationError(
+        f"Value rejected by schema {schema.name}: {where} is "
+        f"{describe_value(rejected.value)}, not a valid {rejected.expected}. Give "
+        f"{'the field' if field else 'it'} a value of that type.",
+        schema_name=schema.name,
+        field=field,
+    )
+
+
+def _corrupt_body(
+    body: memoryview | bytes, writer: ParsedSchema, exc: Exception
+) -> WireFormatError:
+    return WireFormatError(
+        f"Avro body of {len(body)} bytes does not decode with writer schema "
+        f"{writer.name}: {type(exc).__name__}: {exc}. The record is corrupt or was "
+        "framed with the wrong schema id.",
+        expected=f"Avro binary of {writer.name}",
+        actual=f"{len(body)} bytes",
+    )
 
 
 def _describe(schema: Any) -> str:
