@@ -14,7 +14,7 @@ from keybus.importer.errors import ImportConflictError
 from keybus.importer.events import EventBuilder, ImportStats, Reject
 from keybus.importer.mapping import LogMapping
 from keybus.importer.progress import Progress, ensure_topic, progress_topic_name, read_progress
-from keybus.importer.publisher import IMPORT_PRODUCER_CONFIG, ImportProducer, event_record_headers
+from keybus.importer.publisher import IMPORT_PRODUCER_CONFIG, EventRecordHeaders, ImportProducer
 from keybus.importer.readers import EventLog, RowCache, SourceRow
 from keybus.importer.schema import LogScan, build_schema, columns_from_schema, infer_columns
 from keybus.serde import AvroSerializer, ParsedSchema, SerializationError, parse_schema
@@ -147,7 +147,9 @@ class _ImportRun:
         self.builder = EventBuilder(mapping, plan.scan.attributes, log.sha256)
         self.event_type = plan.parsed.name or "keybus.eventlog.LogEvent"
         self.source = f"urn:keybus:import:sha256:{log.sha256}"
-        self.trace_id = log.sha256[:32]
+        self.headers = EventRecordHeaders(
+            event_type=self.event_type, source=self.source, trace_id=log.sha256[:32]
+        )
         self.published = 0
 
     def run(self, on_progress: ProgressCallback) -> ImportResult:
@@ -249,24 +251,71 @@ class _ImportRun:
         on_progress: ProgressCallback,
     ) -> list[Reject]:
         rejects: list[Reject] = []
-        batch: list[_Encoded] = []
-        batch_start = last_row = resume_row
+        records = self._records_after(resume_row, serializer, header, rejects)
+        topic = self.options.topic
+        last_row = resume_row
+        finished = False
+        while not finished:
+            # Records are queued while the next ones are built, so the client sends them
+            # during the transaction instead of all at its commit.
+            with producer.transaction():
+                last_row, finished = self._send_batch(producer, records, last_row, rejects)
+            logger.debug("import batch committed topic=%s last_row=%s", topic, last_row)
+            on_progress(last_row)
+        return rejects
+
+    def _records_after(
+        self, resume_row: int, serializer: AvroSerializer, header: bytes, rejects: list[Reject]
+    ) -> Iterator[tuple[int, _Encoded | None]]:
+        """Yield the row number and record of each row after `resume_row`; None for a reject.
+
+        Earlier rows are built too but not yielded: they set the per-case sequence and
+        duplicate state, and their rejects are listed again.
+        """
         for source in self.plan.rows(self.log):
             outcome = self._outcome(serializer, header, source)
+            record = None
             if isinstance(outcome, Reject):
                 rejects.append(outcome)
-            if source.row <= resume_row:
-                continue
-            if not isinstance(outcome, Reject):
-                batch.append(outcome)
-            last_row = source.row
-            if last_row - batch_start >= self.options.batch_rows:
-                self._commit(producer, batch, last_row, len(rejects), finished=False)
-                on_progress(last_row)
-                batch, batch_start = [], last_row
-        self._commit(producer, batch, last_row, len(rejects), finished=True)
-        on_progress(last_row)
-        return rejects
+            else:
+                record = outcome
+            if source.row > resume_row:
+                yield source.row, record
+
+    def _send_batch(
+        self,
+        producer: ImportProducer,
+        records: Iterator[tuple[int, _Encoded | None]],
+        last_row: int,
+        rejects: list[Reject],
+    ) -> tuple[int, bool]:
+        """Queue the records of up to `batch_rows` rows and the progress after them.
+
+        Returns the last row of the batch and whether it ends the log.
+        """
+        topic = self.options.topic
+        send = producer.send_encoded
+        headers_of = self.headers
+        batch_start = last_row
+        finished = True
+        sent = 0
+        for row, record in records:
+            last_row = row
+            if record is not None:
+                key, value, event = record
+                send(topic, key=key, value=value, headers=headers_of(event))
+                sent += 1
+            if row - batch_start >= self.options.batch_rows:
+                finished = False
+                break
+        send(
+            self.progress_topic,
+            key=self.log.sha256.encode(),
+            value=self._progress(last_row, len(rejects), finished=finished).to_json(),
+            headers=[("content-type", b"application/json")],
+        )
+        self.published += sent
+        return last_row, finished
 
     def _outcome(
         self, serializer: AvroSerializer, header: bytes, source: SourceRow
@@ -282,16 +331,8 @@ class _ImportRun:
             return Reject(source.row, event["case_id"], exc.message, source.values)
         return event["case_id"].encode(), value, event
 
-    def _commit(
-        self,
-        producer: ImportProducer,
-        batch: list[_Encoded],
-        last_row: int,
-        rejects: int,
-        *,
-        finished: bool,
-    ) -> None:
-        progress = Progress(
+    def _progress(self, last_row: int, rejects: int, *, finished: bool) -> Progress:
+        return Progress(
             file_sha256=self.log.sha256,
             file_name=self.log.name,
             last_row=last_row,
@@ -301,21 +342,6 @@ class _ImportRun:
             mapping_fingerprint=self.mapping.fingerprint(),
             schema_fingerprint=self.plan.parsed.fingerprint,
         )
-        topic = self.options.topic
-        with producer.transaction():
-            for key, value, event in batch:
-                headers = event_record_headers(
-                    event, event_type=self.event_type, source=self.source, trace_id=self.trace_id
-                )
-                producer.send_encoded(topic, key=key, value=value, headers=headers)
-            producer.send_encoded(
-                self.progress_topic,
-                key=self.log.sha256.encode(),
-                value=progress.to_json(),
-                headers=[("content-type", b"application/json")],
-            )
-        self.published += len(batch)
-        logger.debug("import batch committed topic=%s last_row=%s", topic, last_row)
 
     def _write_rejects(self, rejects: list[Reject]) -> None:
         path = self.options.rejects_path

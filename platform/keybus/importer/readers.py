@@ -7,13 +7,13 @@ import gzip
 import hashlib
 import io
 import logging
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal, cast
 
 from keybus.importer.errors import LogFormatError
+from keybus.importer.rows import SourceRow
+from keybus.importer.xes import xes_rows
 
 __all__ = ["EventLog", "RowCache", "SourceRow", "open_log"]
 
@@ -22,25 +22,6 @@ logger = logging.getLogger(__name__)
 LogFormat = Literal["csv", "xes"]
 
 _GZIP_MAGIC = b"\x1f\x8b"
-_XES_VALUE_TAGS = frozenset({"string", "date", "int", "float", "boolean", "id"})
-_CASE_PREFIX = "case:"
-
-
-@dataclass(frozen=True, slots=True)
-class SourceRow:
-    """One event as the log recorded it.
-
-    Attributes:
-        row: the 1-based position of the event in file order.
-        values: the event's values by column; a column absent from this event (XES) is
-            not a key, an empty CSV field is the empty string.
-        error: why the row cannot be read as an event, for example a CSV row with too
-            many fields; None for a readable row.
-    """
-
-    row: int
-    values: dict[str, str]
-    error: str | None = None
 
 
 class EventLog:
@@ -75,7 +56,7 @@ class EventLog:
             if self.format == "csv":
                 yield from _csv_rows(stream, str(self.path))
             else:
-                yield from _xes_rows(stream, str(self.path))
+                yield from xes_rows(stream, str(self.path))
 
     def _open_binary(self) -> IO[bytes]:
         if self.compressed:
@@ -141,56 +122,6 @@ def _csv_rows(stream: IO[bytes], path: str) -> Iterator[SourceRow]:
             f"CSV file {path} cannot be read after line {reader.line_num}: {exc}. Check "
             "that it is UTF-8 text with comma-separated fields.",
             path=path,
-        ) from exc
-
-
-def _local(tag: str) -> str:
-    return tag.rpartition("}")[2]
-
-
-def _attributes(element: ET.Element, prefix: str = "") -> dict[str, str]:
-    """Read the direct typed attributes of a trace or event, skipping nested ones."""
-    values: dict[str, str] = {}
-    for child in element:
-        if _local(child.tag) in _XES_VALUE_TAGS:
-            key = child.get("key")
-            value = child.get("value")
-            if key is not None and value is not None:
-                values[prefix + key] = value
-    return values
-
-
-def _xes_rows(stream: IO[bytes], path: str) -> Iterator[SourceRow]:
-    row_number = 0
-    pending: list[dict[str, str]] = []
-    try:
-        for _, element in ET.iterparse(stream, events=("end",)):
-            tag = element.tag
-            if tag == "event" or tag.endswith("}event"):
-                pending.append(_attributes(element))
-                element.clear()
-            elif tag == "trace" or tag.endswith("}trace"):
-                case_values = _attributes(element, _CASE_PREFIX)
-                for values in pending:
-                    row_number += 1
-                    yield SourceRow(row_number, {**case_values, **values})
-                pending.clear()
-                # The emptied element stays in the log element: about 100 bytes a trace.
-                element.clear()
-    except ET.ParseError as exc:
-        line, column = exc.position
-        raise LogFormatError(
-            f"XES file {path} is not well-formed XML at line {line} column {column} "
-            f"(after event row {row_number}): {exc}. Repair or re-export the file.",
-            path=path,
-            row=row_number,
-        ) from exc
-    except (OSError, EOFError) as exc:
-        raise LogFormatError(
-            f"XES file {path} cannot be read after event row {row_number}: {exc}. The "
-            "gzip stream may be truncated; copy the file again.",
-            path=path,
-            row=row_number,
         ) from exc
 
 
