@@ -126,47 +126,36 @@ def _csv_rows(stream: IO[bytes], path: str) -> Iterator[SourceRow]:
 
 
 class RowCache:
-    """The rows of one read, kept compactly so that a second pass need not read the file.
+    """The rows of one read, kept so that a second pass need not read the file.
 
-    Each row is a tuple of values in column order, and equal values share one string.
-    When the log has more than `max_rows` rows, the cache drops what it held and stays
-    incomplete, and the caller reads the file again.
+    The rows are kept as read; the XES reader already makes equal keys and values share
+    one string. When the rows hold more than `max_values` values in all, the cache drops
+    what it held and stays incomplete, and the caller reads the file again.
     """
 
-    def __init__(self, max_rows: int) -> None:
-        self.max_rows = max_rows
+    def __init__(self, max_values: int) -> None:
+        self.max_values = max_values
         self.complete = True
-        self._columns: dict[str, int] = {}
-        self._rows: list[tuple[int, tuple[str | None, ...], str | None]] = []
-        self._shared: dict[str, str] = {}
+        self._rows: list[SourceRow] = []
+        self._values = 0
 
     def keep(self, rows: Iterator[SourceRow]) -> Iterator[SourceRow]:
         """Yield `rows` unchanged while storing each of them."""
+        append = self._rows.append
         for source in rows:
             if self.complete:
-                self._store(source)
+                self._values += len(source.values)
+                if self._values > self.max_values:
+                    self._drop()
+                else:
+                    append(source)
             yield source
 
-    def _store(self, source: SourceRow) -> None:
-        if len(self._rows) >= self.max_rows:
-            self.complete = False
-            self._rows.clear()
-            self._shared.clear()
-            logger.info("log has over %s rows; it is read again to publish", self.max_rows)
-            return
-        columns = self._columns
-        for column in source.values:
-            if column not in columns:
-                columns[column] = len(columns)
-        values: list[str | None] = [None] * len(columns)
-        share = self._shared.setdefault
-        for column, value in source.values.items():
-            values[columns[column]] = share(value, value)
-        self._rows.append((source.row, tuple(values), source.error))
+    def _drop(self) -> None:
+        self.complete = False
+        self._rows.clear()
+        logger.info("log has over %s values; it is read again to publish", self.max_values)
 
     def rows(self) -> Iterator[SourceRow]:
         """Yield the stored rows in file order."""
-        names = list(self._columns)
-        for row, values, error in self._rows:
-            present = {names[i]: value for i, value in enumerate(values) if value is not None}
-            yield SourceRow(row, present, error)
+        return iter(self._rows)

@@ -14,6 +14,7 @@ __all__ = ["xes_rows"]
 _CHUNK_BYTES = 1 << 20
 _VALUE_TAGS = frozenset({"string", "date", "int", "float", "boolean", "id"})
 _CASE_PREFIX = "case:"
+_MAX_SHARED_STRINGS = 100_000
 
 # Element kinds. Names are matched without namespace processing, by the part after any
 # prefix, because XES writes its elements unprefixed in one default namespace.
@@ -37,6 +38,9 @@ class _XesHandler:
         # None when it is not an event or a trace.
         self._targets: list[dict[str, str] | None] = [None]
         self._pending: list[dict[str, str]] = []
+        # Equal keys and values share one string: rows kept in memory take less space,
+        # and a shared key's hash is computed once. Cleared when full, so it stays small.
+        self._shared: dict[str, str] = {}
 
     def start(self, name: str, attributes: list[str]) -> None:
         kind = self._kinds.get(name)
@@ -47,7 +51,8 @@ class _XesHandler:
             if target is None:
                 pass
             elif len(attributes) == 4 and attributes[0] == "key" and attributes[2] == "value":
-                target[attributes[1]] = attributes[3]
+                share = self._shared.setdefault
+                target[share(attributes[1], attributes[1])] = share(attributes[3], attributes[3])
             else:
                 _store_value(target, attributes)
             self._targets.append(None)
@@ -64,6 +69,8 @@ class _XesHandler:
             self._pending.append(values)
             return
         case_values = {_CASE_PREFIX + key: value for key, value in values.items()}
+        if len(self._shared) > _MAX_SHARED_STRINGS:
+            self._shared.clear()
         number = self.row_number
         append = self.rows.append
         for event_values in self._pending:
