@@ -46,7 +46,12 @@ def event_id_for_row(file_sha256: str, row: int) -> str:
 
 def _uuid5(name: str) -> str:
     """Return `str(uuid.uuid5(EVENT_ID_NAMESPACE, name))`, without building UUID objects."""
-    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name.encode()).digest()[:16])
+    return _uuid_text(hashlib.sha1(_NAMESPACE_BYTES + name.encode()).digest())
+
+
+def _uuid_text(sha1_digest: bytes) -> str:
+    """Return the UUID 5 text of a SHA-1 digest of namespace and name."""
+    digest = bytearray(sha1_digest[:16])
     digest[6] = (digest[6] & 0x0F) | 0x50
     digest[8] = (digest[8] & 0x3F) | 0x80
     text = digest.hex()
@@ -111,6 +116,9 @@ class EventBuilder:
             for column in [*self._known, *mapping.exclude, *(mapping.column_missing_values)]
         }
         self._default_missing = frozenset(mapping.missing_values)
+        self._case_column = mapping.case
+        self._case_missing = self._missing[mapping.case]
+        self._row_id_hash = hashlib.sha1(_NAMESPACE_BYTES + f"{file_sha256}:".encode())
         self._cases: dict[str, _CaseState] = {}
         self._source_ids: dict[str, int] = {}
 
@@ -129,18 +137,22 @@ class EventBuilder:
         if column is None:
             return None
         value = source.values.get(column)
-        if value is None:
-            return None
-        if value in self._missing.get(column, self._default_missing):
-            self.stats.missing_by_column[column] += 1
-            if value:
-                self.stats.placeholders_by_column[column] += 1
-            return None
-        return value
+        if value is None or value not in self._missing.get(column, self._default_missing):
+            return value
+        self._count_missing(column, value)
+        return None
+
+    def _count_missing(self, column: str, value: str) -> None:
+        self.stats.missing_by_column[column] += 1
+        if value:
+            self.stats.placeholders_by_column[column] += 1
 
     def _build(self, source: SourceRow) -> dict[str, Any]:
         mapping = self.mapping
-        case_id = self._value(source, mapping.case)
+        case_id = source.values.get(self._case_column)
+        if case_id is not None and case_id in self._case_missing:
+            self._count_missing(self._case_column, case_id)
+            case_id = None
         if source.error is not None:
             raise _RowRejectedError(case_id, f"{source.error}; the row is not a complete event")
         if case_id is None:
@@ -184,7 +196,9 @@ class EventBuilder:
     def _event_id(self, source: SourceRow, case_id: str) -> str:
         column = self.mapping.event_id
         if column is None:
-            return event_id_for_row(self.file_sha256, source.row)
+            digest = self._row_id_hash.copy()
+            digest.update(b"%d" % source.row)
+            return _uuid_text(digest.digest())
         value = self._value(source, column)
         if value is None:
             raise _RowRejectedError(case_id, f"event id column {column!r} is missing")
@@ -196,7 +210,9 @@ class EventBuilder:
         return _uuid5(f"id:{value}")
 
     def _convert_attributes(self, source: SourceRow, case_id: str) -> dict[str, Any]:
-        unknown = [c for c in source.values if c not in self._known and self._value(source, c)]
+        unknown = []
+        if not self._known.issuperset(source.values):
+            unknown = [c for c in source.values if c not in self._known and self._value(source, c)]
         if unknown:
             raise _RowRejectedError(
                 case_id,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["SourceRow"]
 
 
-@dataclass(frozen=True, slots=True)
-class SourceRow:
-    """One event as the log recorded it.
+class SourceRow(NamedTuple):
+    """One event as the log recorded it; a named tuple because readers build one per row.
 
     Attributes:
         row: the 1-based position of the event in file order.

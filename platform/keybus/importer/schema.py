@@ -92,10 +92,14 @@ class _Candidates:
     present: int = 0
     missing: bool = False
 
+    last: str | None = None
+
     def observe(self, value: str) -> None:
         self.present += 1
-        if self.kinds:
+        # Case attributes repeat one value on every event of a case.
+        if self.kinds and value != self.last:
             self.kinds &= _kinds_fitting(value)
+            self.last = value
 
     def kind(self) -> ColumnKind:
         if self.present == 0:
@@ -152,12 +156,13 @@ def infer_columns(
     count = 0
     for source in rows:
         count += 1
-        for column in source.values:
-            if column not in seen:
-                seen[column] = None
-                if column not in skipped:
-                    candidates[column] = _Candidates(missing=count > 1)
-                    missing_sets[column] = mapping.missing_for(column)
+        if not seen.keys() >= source.values.keys():
+            for column in source.values:
+                if column not in seen:
+                    seen[column] = None
+                    if column not in skipped:
+                        candidates[column] = _Candidates(missing=count > 1)
+                        missing_sets[column] = mapping.missing_for(column)
         if infer_rows is not None and count > infer_rows:
             continue
         for column, stats in candidates.items():

@@ -16,8 +16,8 @@ Rules, applied to every timestamp column:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
+from typing import NamedTuple
 
 __all__ = ["LogTime", "TimestampError", "looks_like_date", "parse_offset", "parse_timestamp"]
 
@@ -30,9 +30,8 @@ class TimestampError(ValueError):
     """A value is not an ISO 8601 date or date-time."""
 
 
-@dataclass(frozen=True, slots=True)
-class LogTime:
-    """One parsed log timestamp.
+class LogTime(NamedTuple):
+    """One parsed log timestamp; a named tuple because every event builds one.
 
     Attributes:
         epoch_ms: the UTC instant in milliseconds since 1970-01-01T00:00:00Z.
