@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,7 +104,14 @@ class EventBuilder:
         self.stats = ImportStats()
         self._zone = parse_offset(mapping.default_offset)
         self._attributes = [
-            (a.column, a.field, a.kind.value, a.nullable, converter(a.kind, self._zone))
+            (
+                a.column,
+                a.field,
+                a.kind.value,
+                a.nullable,
+                converter(a.kind, self._zone),
+                mapping.missing_for(a.column),
+            )
             for a in attributes
         ]
         self._known = {a.column for a in attributes} | set(mapping.role_columns)
@@ -220,18 +227,29 @@ class EventBuilder:
                 "the schema or list them under exclude in the mapping",
             )
         attributes: dict[str, Any] = {}
-        for column, name, kind, nullable, convert in self._attributes:
-            text = self._value(source, column)
-            if text is None:
-                if not nullable:
+        values = source.values
+        for column, name, kind, nullable, convert, missing in self._attributes:
+            text = values.get(column)
+            if text is not None and text not in missing:
+                try:
+                    attributes[name] = convert(text)
+                except ValueError as exc:
                     raise _RowRejectedError(
                         case_id,
-                        f"field attributes.{name} (column {column!r}) is missing, but the "
-                        f"schema requires a {kind}; make the field nullable in the schema",
-                    )
-                attributes[name] = None
+                        f"field attributes.{name} (column {column!r}): {exc}, but the schema "
+                        f"requires a {kind}; fix the value, or make the column text with "
+                        "--string-column",
+                    ) from None
                 continue
-            attributes[name] = _convert(convert, text, column, name, kind=kind, case_id=case_id)
+            if text is not None:
+                self._count_missing(column, text)
+            if not nullable:
+                raise _RowRejectedError(
+                    case_id,
+                    f"field attributes.{name} (column {column!r}) is missing, but the "
+                    f"schema requires a {kind}; make the field nullable in the schema",
+                )
+            attributes[name] = None
         return attributes
 
     def _place_in_case(self, source: SourceRow, case_id: str, epoch_ms: int) -> int | None:
@@ -252,19 +270,6 @@ class EventBuilder:
         state.last_row = source.row
         state.last_ms = epoch_ms
         return duplicate_of
-
-
-def _convert(
-    convert: Callable[[str], Any], text: str, column: str, name: str, *, kind: str, case_id: str
-) -> Any:
-    try:
-        return convert(text)
-    except ValueError as exc:
-        raise _RowRejectedError(
-            case_id,
-            f"field attributes.{name} (column {column!r}): {exc}, but the schema requires "
-            f"a {kind}; fix the value, or make the column text with --string-column",
-        ) from None
 
 
 class _RowRejectedError(Exception):

@@ -301,12 +301,12 @@ def converter(kind: ColumnKind, zone: timezone) -> Callable[[str], Any]:
         return str
     if kind is ColumnKind.BOOLEAN:
         return _to_boolean
+    # Case attributes repeat one value on every event of the case, so converted values
+    # are cached per distinct text.
     if kind is ColumnKind.LONG:
-        return _to_long
+        return functools.lru_cache(maxsize=_CACHED_VALUES)(_to_long)
     if kind is ColumnKind.DOUBLE:
-        return _to_double
-    # Case attributes repeat one value on every event of the case, so parsed dates are
-    # cached per distinct text.
+        return functools.lru_cache(maxsize=_CACHED_VALUES)(_to_double)
     if kind is ColumnKind.DATE:
         return functools.lru_cache(maxsize=_CACHED_VALUES)(lambda value: _to_date(value, zone))
     return functools.lru_cache(maxsize=_CACHED_VALUES)(lambda value: _to_timestamp(value, zone))
