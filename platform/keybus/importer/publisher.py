@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException
@@ -14,28 +14,27 @@ from keybus.events.cloudevents import (
     AVRO_CONTENT_TYPE,
     SPEC_VERSION,
     Headers,
-    event_headers,
 )
 
 __all__ = [
     "IMPORT_PRODUCER_CONFIG",
     "EventRecordHeaders",
     "ImportProducer",
-    "event_record_headers",
 ]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_DATE = date(1970, 1, 1)
 _DAY_MS = 86_400_000
 _POLL_EVERY_RECORDS = 1_000
 
 IMPORT_PRODUCER_CONFIG: dict[str, Any] = {
-    "linger.ms": 20,
+    "linger.ms": 5,
     "batch.size": 1_000_000,
     "queue.buffering.max.messages": 500_000,
 }
-"""Producer settings of imports: larger batches, because an import sends many records per
-transaction and waits only at the commit."""
+"""Producer settings of imports. Records are queued as they are built, inside an open
+transaction, so a short linger lets the client send them while the next ones are built.
+A batch may grow to 1,000,000 bytes, and the queue holds 500,000 records, so that
+queueing rarely waits."""
 
 
 class ImportProducer(Producer):
@@ -130,19 +129,3 @@ def _utc_text(epoch_ms: int) -> str:
 @functools.lru_cache(maxsize=4_096)
 def _date_text(days: int) -> str:
     return (_EPOCH_DATE + timedelta(days=days)).isoformat()
-
-
-def event_record_headers(
-    event: dict[str, Any], *, event_type: str, source: str, trace_id: str
-) -> Headers:
-    """Build the CloudEvents headers of one imported event; see `EventRecordHeaders`."""
-    event_id: str = event["event_id"]
-    span_id = event_id.replace("-", "")[:16]
-    return event_headers(
-        event_id=event_id,
-        event_type=event_type,
-        source=source,
-        occurred_at=_EPOCH + timedelta(milliseconds=event["occurred_at"]),
-        subject=event["case_id"],
-        traceparent=f"00-{trace_id}-{span_id}-01",
-    )
