@@ -42,7 +42,7 @@ _PROGRESS_CONFIG = {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}
 
 DEFAULT_BATCH_ROWS = 20_000
 """Rows per transaction. Each commit waits for every record of its transaction, so
-fewer, larger transactions import faster; a rerun after a crash redoes at most one."""
+fewer, larger transactions import faster. A rerun after a crash redoes at most one."""
 
 MAX_CACHED_VALUES = 3_000_000
 """Logs with up to this many values in all are kept in memory after the inference pass
@@ -280,7 +280,7 @@ class _ImportRun:
     def _records_after(
         self, resume_row: int, serializer: AvroSerializer, header: bytes, rejects: list[Reject]
     ) -> Iterator[tuple[int, _Encoded | None]]:
-        """Yield the row number and record of each row after `resume_row`; None for a reject.
+        """Yield the row number and record of each row after `resume_row`, or None for a reject.
 
         Earlier rows are built too but not yielded: they set the per-case sequence and
         duplicate state, and their rejects are listed again.

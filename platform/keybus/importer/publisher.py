@@ -33,7 +33,7 @@ IMPORT_PRODUCER_CONFIG: dict[str, Any] = {
 }
 """Producer settings of imports. Records are queued as they are built, inside an open
 transaction, so a short linger lets the client send them while the next ones are built.
-A batch may grow to 1,000,000 bytes, and the queue holds 500,000 records, so that
+A batch may grow to 1,000,000 bytes, and the queue takes up to 500,000 records, so
 queueing rarely waits."""
 
 

@@ -129,7 +129,7 @@ class RowCache:
     """The rows of one read, kept so that a second pass need not read the file.
 
     The rows are kept as read; the XES reader already makes equal keys and values share
-    one string. When the rows hold more than `max_values` values in all, the cache drops
+    one string. When the rows contain more than `max_values` values in all, the cache drops
     what it held and stays incomplete, and the caller reads the file again.
     """
 

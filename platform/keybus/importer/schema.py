@@ -96,7 +96,8 @@ class _Candidates:
 
     def observe(self, value: str) -> None:
         self.present += 1
-        # Case attributes repeat one value on every event of a case.
+        # Case attributes repeat one value on every event of a case, so a value equal to the
+        # previous one is not checked again.
         if self.kinds and value != self.last:
             self.kinds &= _kinds_fitting(value)
             self.last = value

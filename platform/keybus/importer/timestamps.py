@@ -84,7 +84,8 @@ def parse_timestamp(text: str, default_zone: timezone = UTC) -> LogTime:
     if offset.microseconds:
         epoch_ms = (moment - _EPOCH) // _ONE_MS
     else:
-        # Integer arithmetic on the fields: twice as fast as subtracting datetimes.
+        # Integer arithmetic on the fields, about twice as fast as subtracting datetimes
+        # (timeit, CPython 3.11).
         local_s = local_days * 86_400 + moment.hour * 3_600 + moment.minute * 60 + moment.second
         offset_s = offset.days * 86_400 + offset.seconds
         epoch_ms = (local_s - offset_s) * 1_000 + moment.microsecond // 1_000

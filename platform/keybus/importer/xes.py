@@ -16,8 +16,9 @@ _VALUE_TAGS = frozenset({"string", "date", "int", "float", "boolean", "id"})
 _CASE_PREFIX = "case:"
 _MAX_SHARED_STRINGS = 100_000
 
-# Element kinds. Names are matched without namespace processing, by the part after any
-# prefix, because XES writes its elements unprefixed in one default namespace.
+# Element kinds. Names are matched by the part after any prefix, so an element is found
+# whichever namespace it is in. Namespace processing stays off because it made expat
+# parse BPI Challenge 2012 about 30 % slower.
 _OTHER, _VALUE, _EVENT, _TRACE = range(4)
 
 
