@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO
 from xml.parsers import expat
 
@@ -21,64 +21,75 @@ _MAX_SHARED_STRINGS = 100_000
 # parse BPI Challenge 2012 about 30 % slower.
 _OTHER, _VALUE, _EVENT, _TRACE = range(4)
 
+_StartHandler = Callable[[str, list[str]], None]
+_EndHandler = Callable[[str], None]
 
-class _XesHandler:
-    """Collect rows from expat's element callbacks.
+
+class _Rows:
+    """The rows completed since the caller last took them, and how many rows so far."""
+
+    def __init__(self) -> None:
+        self.ready: list[SourceRow] = []
+        self.count = 0
+
+
+def _element_handlers(rows: _Rows) -> tuple[_StartHandler, _EndHandler]:
+    """Return expat's start and end element callbacks, which add the log's rows to `rows`.
 
     Only typed attributes that are direct children of an `<event>` or a `<trace>` count.
     Attributes nested in another attribute, a list or a `<global>` are skipped. A trace's
     events become rows when the trace ends, so trace attributes written after its
-    events still reach every event.
+    events still reach every event. The callbacks are closures over local variables
+    because they run twice per element, about 1.4 million times for BPI Challenge 2012.
     """
+    kinds: dict[str, int] = {}
+    # One entry per open element: the dict its direct typed attributes go into, or None
+    # when it is not an event or a trace.
+    targets: list[dict[str, str] | None] = [None]
+    pending: list[dict[str, str]] = []
+    # Equal keys and values share one string: rows kept in memory take less space, and
+    # a shared key's hash is computed once. Cleared when full, so it stays small.
+    shared: dict[str, str] = {}
+    share = shared.setdefault
+    push = targets.append
+    pop = targets.pop
 
-    def __init__(self) -> None:
-        self.rows: list[SourceRow] = []
-        self.row_number = 0
-        self._kinds: dict[str, int] = {}
-        # One entry per open element: the dict its direct typed attributes go into, or
-        # None when it is not an event or a trace.
-        self._targets: list[dict[str, str] | None] = [None]
-        self._pending: list[dict[str, str]] = []
-        # Equal keys and values share one string: rows kept in memory take less space,
-        # and a shared key's hash is computed once. Cleared when full, so it stays small.
-        self._shared: dict[str, str] = {}
-
-    def start(self, name: str, attributes: list[str]) -> None:
-        kind = self._kinds.get(name)
+    def start(name: str, attributes: list[str]) -> None:
+        kind = kinds.get(name)
         if kind is None:
-            kind = self._kinds[name] = _kind(name)
+            kind = kinds[name] = _kind(name)
         if kind == _VALUE:
-            target = self._targets[-1]
+            target = targets[-1]
             if target is None:
                 pass
             elif len(attributes) == 4 and attributes[0] == "key" and attributes[2] == "value":
-                share = self._shared.setdefault
                 target[share(attributes[1], attributes[1])] = share(attributes[3], attributes[3])
             else:
                 _store_value(target, attributes)
-            self._targets.append(None)
+            push(None)
         elif kind == _OTHER:
-            self._targets.append(None)
+            push(None)
         else:
-            self._targets.append({})
+            push({})
 
-    def end(self, name: str) -> None:
-        values = self._targets.pop()
+    def end(name: str) -> None:
+        values = pop()
         if values is None:
             return
-        if self._kinds[name] == _EVENT:
-            self._pending.append(values)
+        if kinds[name] == _EVENT:
+            pending.append(values)
             return
+        if len(shared) > _MAX_SHARED_STRINGS:
+            shared.clear()
         case_values = {_CASE_PREFIX + key: value for key, value in values.items()}
-        if len(self._shared) > _MAX_SHARED_STRINGS:
-            self._shared.clear()
-        number = self.row_number
-        append = self.rows.append
-        for event_values in self._pending:
+        number = rows.count
+        for event_values in pending:
             number += 1
-            append(SourceRow(number, {**case_values, **event_values}))
-        self.row_number = number
-        self._pending.clear()
+            rows.ready.append(SourceRow(number, {**case_values, **event_values}))
+        rows.count = number
+        pending.clear()
+
+    return start, end
 
 
 def _store_value(target: dict[str, str], attributes: list[str]) -> None:
@@ -107,30 +118,29 @@ def xes_rows(stream: IO[bytes], path: str) -> Iterator[SourceRow]:
     Raises:
         LogFormatError: the XML is not well-formed, or the stream ends early.
     """
-    handler = _XesHandler()
+    rows = _Rows()
     parser = expat.ParserCreate()
     parser.ordered_attributes = True
-    parser.StartElementHandler = handler.start
-    parser.EndElementHandler = handler.end
+    parser.StartElementHandler, parser.EndElementHandler = _element_handlers(rows)
     try:
         while chunk := stream.read(_CHUNK_BYTES):
             parser.Parse(chunk, False)
-            yield from handler.rows
-            handler.rows.clear()
+            yield from rows.ready
+            rows.ready.clear()
         parser.Parse(b"", True)
-        yield from handler.rows
+        yield from rows.ready
     except expat.ExpatError as exc:
         raise LogFormatError(
             f"XES file {path} is not well-formed XML at line {exc.lineno} column "
-            f"{exc.offset} (after event row {handler.row_number}): "
+            f"{exc.offset} (after event row {rows.count}): "
             f"{expat.ErrorString(exc.code)}. Repair or re-export the file.",
             path=path,
-            row=handler.row_number,
+            row=rows.count,
         ) from exc
     except (OSError, EOFError) as exc:
         raise LogFormatError(
-            f"XES file {path} cannot be read after event row {handler.row_number}: {exc}. "
+            f"XES file {path} cannot be read after event row {rows.count}: {exc}. "
             "The gzip stream may be truncated; copy the file again.",
             path=path,
-            row=handler.row_number,
+            row=rows.count,
         ) from exc
