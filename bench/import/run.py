@@ -7,7 +7,7 @@ event, encodes it with fastavro and queues it in Kafka transactions of 20,000 ro
 with a progress record. The benchmark then reads the imported records back (key, framed
 value and headers, all pre-encoded) and sends the same records with the raw
 confluent-kafka producer, with the importer's producer settings (idempotence, acks=all,
-no compression, the murmur2 partitioner, linger.ms=5, batch.size=1,000,000), once
+no compression, the murmur2 partitioner, linger.ms=100, batch.size=1,000,000), once
 plainly and once in transactions of 20,000 records.
 
 Every loop is timed in wall-clock seconds and in client CPU seconds (this process,

@@ -27,14 +27,16 @@ _DAY_MS = 86_400_000
 _POLL_EVERY_RECORDS = 1_000
 
 IMPORT_PRODUCER_CONFIG: dict[str, Any] = {
-    "linger.ms": 5,
+    "linger.ms": 100,
     "batch.size": 1_000_000,
     "queue.buffering.max.messages": 500_000,
 }
 """Producer settings of imports. Records are queued as they are built, inside an open
-transaction, so a short linger lets the client send them while the next ones are built.
-A batch may grow to 1,000,000 bytes, and the queue takes up to 500,000 records, so
-queueing rarely waits."""
+transaction, and the commit flushes what still waits. A long linger fills batches, so
+the client's threads spend less CPU per record: importing BPI Challenge 2012 took them
+about 0.4 CPU seconds at 100 ms, 0.8 at 20 ms and 1.3 to 2.4 at 5 ms, while its wall
+time varied more with the machine's load than with linger.ms. A batch may grow to
+1,000,000 bytes, and the queue takes up to 500,000 records, so queueing rarely waits."""
 
 
 class ImportProducer(Producer):
