@@ -15,13 +15,13 @@ librdkafka's threads included). On a shared machine the CPU figures vary less. T
 stages of the importer are also timed alone, without Kafka, in CPU seconds.
 
 What limits the figure: the importer spends its CPU in Python, one row after another in
-one thread, and the raw producer only queues bytes that exist already. In three runs of
-this benchmark on a shared 2-core AMD EPYC machine (load average 6 to 9), the raw
-idempotent loop took 1.1 to 1.4 client CPU seconds for the 262,200 records and the
-whole import 9.0 to 9.6: reading the XES file 2.2, inference and keeping the rows 0.3
-to 0.5, building events 2.6 to 2.7, fastavro 1.13 encoding 2.0, headers 0.5, and
-queueing, committing and librdkafka's threads the rest. Each of reading, building and
-encoding alone costs more CPU than the raw loop.
+one thread, and the raw producer only queues bytes that exist already. Three runs of
+this benchmark on a shared 2-core AMD EPYC machine (load average 6 to 9) gave these
+client CPU seconds for the 262,200 records. The raw idempotent loop took 1.1 to 1.4,
+and the whole import 9.0 to 9.6. Of that, reading the XES file took 2.2, inference and
+keeping the rows 0.3 to 0.5, building events 2.6 to 2.7, fastavro 1.13 encoding 2.0 and
+headers 0.5. Queueing, committing and librdkafka's threads took the rest. Each of
+reading, building and encoding alone costs more CPU than the raw loop.
 """
 
 from __future__ import annotations

@@ -33,9 +33,9 @@ IMPORT_PRODUCER_CONFIG: dict[str, Any] = {
 }
 """Producer settings of imports. Records are queued as they are built, inside an open
 transaction, and the commit flushes what still waits. A long linger fills batches, so
-the client's threads spend less CPU per record: importing BPI Challenge 2012 took them
-about 0.4 CPU seconds at 100 ms, 0.8 at 20 ms and 1.3 to 2.4 at 5 ms, while its wall
-time varied more with the machine's load than with linger.ms. A batch may grow to
+the client's threads spend less CPU per record. Importing BPI Challenge 2012 took them
+about 0.4 CPU seconds at 100 ms, 0.8 at 20 ms and 1.3 to 2.4 at 5 ms. The import's
+wall time varied more with the machine's load than with linger.ms. A batch may grow to
 1,000,000 bytes, and the queue takes up to 500,000 records, so queueing rarely waits."""
 
 
