@@ -25,6 +25,7 @@ from keybus.importer import (
     plan_import,
     run_import,
 )
+from keybus.importer.job import DEFAULT_BATCH_ROWS
 from keybus.importer.schema import load_schema
 
 __all__ = ["import_log"]
@@ -103,7 +104,7 @@ def import_log(  # noqa: PLR0917 - Typer takes one parameter per option
         Path | None,
         typer.Option(help="JSON Lines file for rejected rows [<file name>.rejects.jsonl]."),
     ] = None,
-    batch_rows: Annotated[int, typer.Option(help="Rows per transaction.")] = 5_000,
+    batch_rows: Annotated[int, typer.Option(help="Rows per transaction.")] = DEFAULT_BATCH_ROWS,
     partitions: Annotated[int, typer.Option(help="Partitions when creating the topic.")] = 3,
     replication_factor: Annotated[int, typer.Option(help="Replication of created topics.")] = 1,
     progress_topic: Annotated[

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,7 +46,12 @@ def event_id_for_row(file_sha256: str, row: int) -> str:
 
 def _uuid5(name: str) -> str:
     """Return `str(uuid.uuid5(EVENT_ID_NAMESPACE, name))`, without building UUID objects."""
-    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name.encode()).digest()[:16])
+    return _uuid_text(hashlib.sha1(_NAMESPACE_BYTES + name.encode()).digest())
+
+
+def _uuid_text(sha1_digest: bytes) -> str:
+    """Return the UUID 5 text of a SHA-1 digest of namespace and name."""
+    digest = bytearray(sha1_digest[:16])
     digest[6] = (digest[6] & 0x0F) | 0x50
     digest[8] = (digest[8] & 0x3F) | 0x80
     text = digest.hex()
@@ -99,7 +104,14 @@ class EventBuilder:
         self.stats = ImportStats()
         self._zone = parse_offset(mapping.default_offset)
         self._attributes = [
-            (a.column, a.field, a.kind.value, a.nullable, converter(a.kind, self._zone))
+            (
+                a.column,
+                a.field,
+                a.kind.value,
+                a.nullable,
+                converter(a.kind, self._zone),
+                mapping.missing_for(a.column),
+            )
             for a in attributes
         ]
         self._known = {a.column for a in attributes} | set(mapping.role_columns)
@@ -111,6 +123,9 @@ class EventBuilder:
             for column in [*self._known, *mapping.exclude, *(mapping.column_missing_values)]
         }
         self._default_missing = frozenset(mapping.missing_values)
+        self._case_column = mapping.case
+        self._case_missing = self._missing[mapping.case]
+        self._row_id_hash = hashlib.sha1(_NAMESPACE_BYTES + f"{file_sha256}:".encode())
         self._cases: dict[str, _CaseState] = {}
         self._source_ids: dict[str, int] = {}
 
@@ -129,18 +144,22 @@ class EventBuilder:
         if column is None:
             return None
         value = source.values.get(column)
-        if value is None:
-            return None
-        if value in self._missing.get(column, self._default_missing):
-            self.stats.missing_by_column[column] += 1
-            if value:
-                self.stats.placeholders_by_column[column] += 1
-            return None
-        return value
+        if value is None or value not in self._missing.get(column, self._default_missing):
+            return value
+        self._count_missing(column, value)
+        return None
+
+    def _count_missing(self, column: str, value: str) -> None:
+        self.stats.missing_by_column[column] += 1
+        if value:
+            self.stats.placeholders_by_column[column] += 1
 
     def _build(self, source: SourceRow) -> dict[str, Any]:
         mapping = self.mapping
-        case_id = self._value(source, mapping.case)
+        case_id = source.values.get(self._case_column)
+        if case_id is not None and case_id in self._case_missing:
+            self._count_missing(self._case_column, case_id)
+            case_id = None
         if source.error is not None:
             raise _RowRejectedError(case_id, f"{source.error}; the row is not a complete event")
         if case_id is None:
@@ -184,7 +203,9 @@ class EventBuilder:
     def _event_id(self, source: SourceRow, case_id: str) -> str:
         column = self.mapping.event_id
         if column is None:
-            return event_id_for_row(self.file_sha256, source.row)
+            digest = self._row_id_hash.copy()
+            digest.update(b"%d" % source.row)
+            return _uuid_text(digest.digest())
         value = self._value(source, column)
         if value is None:
             raise _RowRejectedError(case_id, f"event id column {column!r} is missing")
@@ -196,7 +217,9 @@ class EventBuilder:
         return _uuid5(f"id:{value}")
 
     def _convert_attributes(self, source: SourceRow, case_id: str) -> dict[str, Any]:
-        unknown = [c for c in source.values if c not in self._known and self._value(source, c)]
+        unknown = []
+        if not self._known.issuperset(source.values):
+            unknown = [c for c in source.values if c not in self._known and self._value(source, c)]
         if unknown:
             raise _RowRejectedError(
                 case_id,
@@ -204,18 +227,29 @@ class EventBuilder:
                 "the schema or list them under exclude in the mapping",
             )
         attributes: dict[str, Any] = {}
-        for column, name, kind, nullable, convert in self._attributes:
-            text = self._value(source, column)
-            if text is None:
-                if not nullable:
+        values = source.values
+        for column, name, kind, nullable, convert, missing in self._attributes:
+            text = values.get(column)
+            if text is not None and text not in missing:
+                try:
+                    attributes[name] = convert(text)
+                except ValueError as exc:
                     raise _RowRejectedError(
                         case_id,
-                        f"field attributes.{name} (column {column!r}) is missing, but the "
-                        f"schema requires a {kind}; make the field nullable in the schema",
-                    )
-                attributes[name] = None
+                        f"field attributes.{name} (column {column!r}): {exc}, but the schema "
+                        f"requires a {kind}; fix the value, or make the column text with "
+                        "--string-column",
+                    ) from None
                 continue
-            attributes[name] = _convert(convert, text, column, name, kind=kind, case_id=case_id)
+            if text is not None:
+                self._count_missing(column, text)
+            if not nullable:
+                raise _RowRejectedError(
+                    case_id,
+                    f"field attributes.{name} (column {column!r}) is missing, but the "
+                    f"schema requires a {kind}; make the field nullable in the schema",
+                )
+            attributes[name] = None
         return attributes
 
     def _place_in_case(self, source: SourceRow, case_id: str, epoch_ms: int) -> int | None:
@@ -236,19 +270,6 @@ class EventBuilder:
         state.last_row = source.row
         state.last_ms = epoch_ms
         return duplicate_of
-
-
-def _convert(
-    convert: Callable[[str], Any], text: str, column: str, name: str, *, kind: str, case_id: str
-) -> Any:
-    try:
-        return convert(text)
-    except ValueError as exc:
-        raise _RowRejectedError(
-            case_id,
-            f"field attributes.{name} (column {column!r}): {exc}, but the schema requires "
-            f"a {kind}; fix the value, or make the column text with --string-column",
-        ) from None
 
 
 class _RowRejectedError(Exception):

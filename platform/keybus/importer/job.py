@@ -14,13 +14,20 @@ from keybus.importer.errors import ImportConflictError
 from keybus.importer.events import EventBuilder, ImportStats, Reject
 from keybus.importer.mapping import LogMapping
 from keybus.importer.progress import Progress, ensure_topic, progress_topic_name, read_progress
-from keybus.importer.publisher import IMPORT_PRODUCER_CONFIG, ImportProducer, event_record_headers
+from keybus.importer.publisher import IMPORT_PRODUCER_CONFIG, EventRecordHeaders, ImportProducer
 from keybus.importer.readers import EventLog, RowCache, SourceRow
 from keybus.importer.schema import LogScan, build_schema, columns_from_schema, infer_columns
 from keybus.serde import AvroSerializer, ParsedSchema, SerializationError, parse_schema
 from keybus.types import SchemaId, Subject
 
-__all__ = ["ImportOptions", "ImportPlan", "ImportResult", "plan_import", "run_import"]
+__all__ = [
+    "DEFAULT_BATCH_ROWS",
+    "ImportOptions",
+    "ImportPlan",
+    "ImportResult",
+    "plan_import",
+    "run_import",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -33,9 +40,15 @@ ProgressCallback = Callable[[int], None]
 _PROGRESS_CONFIG = {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}
 
 
-MAX_CACHED_ROWS = 1_000_000
-"""Logs up to this many rows are kept in memory (roughly 250 bytes a row) after the
-inference pass instead of being read a second time."""
+DEFAULT_BATCH_ROWS = 20_000
+"""Rows per transaction. Each commit waits for every record of its transaction, so
+fewer, larger transactions import faster. A rerun after a crash redoes at most one."""
+
+MAX_CACHED_VALUES = 3_000_000
+"""Logs with up to this many values in all are kept in memory after the inference pass
+instead of being read a second time. Measured with tracemalloc, a value takes about
+51 to 66 bytes in XES logs and 101 bytes in `receipt.csv`, so the rows kept take at
+most about 200 MB for XES and 300 MB for CSV. BPI Challenge 2012 has 1.84 million."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +84,7 @@ def plan_import(
         attributes = columns_from_schema(schema, "given with --schema")
         scan = LogScan(first.columns, None, attributes)
         return ImportPlan(scan, schema, parse_schema(schema))
-    cache = RowCache(MAX_CACHED_ROWS)
+    cache = RowCache(MAX_CACHED_VALUES)
     scan = infer_columns(cache.keep(log.rows()), mapping, infer_rows=infer_rows)
     schema = build_schema(mapping, scan.attributes)
     return ImportPlan(scan, schema, parse_schema(schema), cache)
@@ -96,7 +109,7 @@ class ImportOptions:
     topic: str
     bootstrap_servers: str
     registry_url: str
-    batch_rows: int = 5_000
+    batch_rows: int = DEFAULT_BATCH_ROWS
     partitions: int = 3
     replication_factor: int = 1
     progress_topic: str | None = None
@@ -147,7 +160,9 @@ class _ImportRun:
         self.builder = EventBuilder(mapping, plan.scan.attributes, log.sha256)
         self.event_type = plan.parsed.name or "keybus.eventlog.LogEvent"
         self.source = f"urn:keybus:import:sha256:{log.sha256}"
-        self.trace_id = log.sha256[:32]
+        self.headers = EventRecordHeaders(
+            event_type=self.event_type, source=self.source, trace_id=log.sha256[:32]
+        )
         self.published = 0
 
     def run(self, on_progress: ProgressCallback) -> ImportResult:
@@ -249,24 +264,71 @@ class _ImportRun:
         on_progress: ProgressCallback,
     ) -> list[Reject]:
         rejects: list[Reject] = []
-        batch: list[_Encoded] = []
-        batch_start = last_row = resume_row
+        records = self._records_after(resume_row, serializer, header, rejects)
+        topic = self.options.topic
+        last_row = resume_row
+        finished = False
+        while not finished:
+            # Records are queued while the next ones are built, so the client sends them
+            # during the transaction instead of all at its commit.
+            with producer.transaction():
+                last_row, finished = self._send_batch(producer, records, last_row, rejects)
+            logger.debug("import batch committed topic=%s last_row=%s", topic, last_row)
+            on_progress(last_row)
+        return rejects
+
+    def _records_after(
+        self, resume_row: int, serializer: AvroSerializer, header: bytes, rejects: list[Reject]
+    ) -> Iterator[tuple[int, _Encoded | None]]:
+        """Yield the row number and record of each row after `resume_row`, or None for a reject.
+
+        Earlier rows are built too but not yielded: they set the per-case sequence and
+        duplicate state, and their rejects are listed again.
+        """
         for source in self.plan.rows(self.log):
             outcome = self._outcome(serializer, header, source)
+            record = None
             if isinstance(outcome, Reject):
                 rejects.append(outcome)
-            if source.row <= resume_row:
-                continue
-            if not isinstance(outcome, Reject):
-                batch.append(outcome)
-            last_row = source.row
-            if last_row - batch_start >= self.options.batch_rows:
-                self._commit(producer, batch, last_row, len(rejects), finished=False)
-                on_progress(last_row)
-                batch, batch_start = [], last_row
-        self._commit(producer, batch, last_row, len(rejects), finished=True)
-        on_progress(last_row)
-        return rejects
+            else:
+                record = outcome
+            if source.row > resume_row:
+                yield source.row, record
+
+    def _send_batch(
+        self,
+        producer: ImportProducer,
+        records: Iterator[tuple[int, _Encoded | None]],
+        last_row: int,
+        rejects: list[Reject],
+    ) -> tuple[int, bool]:
+        """Queue the records of up to `batch_rows` rows and the progress after them.
+
+        Returns the last row of the batch and whether it ends the log.
+        """
+        topic = self.options.topic
+        send = producer.send_encoded
+        headers_of = self.headers
+        batch_start = last_row
+        finished = True
+        sent = 0
+        for row, record in records:
+            last_row = row
+            if record is not None:
+                key, value, event = record
+                send(topic, key=key, value=value, headers=headers_of(event))
+                sent += 1
+            if row - batch_start >= self.options.batch_rows:
+                finished = False
+                break
+        send(
+            self.progress_topic,
+            key=self.log.sha256.encode(),
+            value=self._progress(last_row, len(rejects), finished=finished).to_json(),
+            headers=[("content-type", b"application/json")],
+        )
+        self.published += sent
+        return last_row, finished
 
     def _outcome(
         self, serializer: AvroSerializer, header: bytes, source: SourceRow
@@ -282,16 +344,8 @@ class _ImportRun:
             return Reject(source.row, event["case_id"], exc.message, source.values)
         return event["case_id"].encode(), value, event
 
-    def _commit(
-        self,
-        producer: ImportProducer,
-        batch: list[_Encoded],
-        last_row: int,
-        rejects: int,
-        *,
-        finished: bool,
-    ) -> None:
-        progress = Progress(
+    def _progress(self, last_row: int, rejects: int, *, finished: bool) -> Progress:
+        return Progress(
             file_sha256=self.log.sha256,
             file_name=self.log.name,
             last_row=last_row,
@@ -301,21 +355,6 @@ class _ImportRun:
             mapping_fingerprint=self.mapping.fingerprint(),
             schema_fingerprint=self.plan.parsed.fingerprint,
         )
-        topic = self.options.topic
-        with producer.transaction():
-            for key, value, event in batch:
-                headers = event_record_headers(
-                    event, event_type=self.event_type, source=self.source, trace_id=self.trace_id
-                )
-                producer.send_encoded(topic, key=key, value=value, headers=headers)
-            producer.send_encoded(
-                self.progress_topic,
-                key=self.log.sha256.encode(),
-                value=progress.to_json(),
-                headers=[("content-type", b"application/json")],
-            )
-        self.published += len(batch)
-        logger.debug("import batch committed topic=%s last_row=%s", topic, last_row)
 
     def _write_rejects(self, rejects: list[Reject]) -> None:
         path = self.options.rejects_path

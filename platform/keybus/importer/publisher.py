@@ -2,27 +2,41 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import functools
+from datetime import date, timedelta
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException
 
 from keybus.client import Producer
 from keybus.client.errors import DeliveryError
-from keybus.events.cloudevents import Headers, event_headers
+from keybus.events.cloudevents import (
+    AVRO_CONTENT_TYPE,
+    SPEC_VERSION,
+    Headers,
+)
 
-__all__ = ["IMPORT_PRODUCER_CONFIG", "ImportProducer", "event_record_headers"]
+__all__ = [
+    "IMPORT_PRODUCER_CONFIG",
+    "EventRecordHeaders",
+    "ImportProducer",
+]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_DATE = date(1970, 1, 1)
+_DAY_MS = 86_400_000
 _POLL_EVERY_RECORDS = 1_000
 
 IMPORT_PRODUCER_CONFIG: dict[str, Any] = {
-    "linger.ms": 20,
+    "linger.ms": 100,
     "batch.size": 1_000_000,
     "queue.buffering.max.messages": 500_000,
 }
-"""Producer settings of imports: larger batches, because an import sends many records per
-transaction and waits only at the commit."""
+"""Producer settings of imports. Records are queued as they are built, inside an open
+transaction, and the commit flushes what still waits. A long linger fills batches, so
+the client's threads spend less CPU per record. Importing BPI Challenge 2012 took them
+about 0.4 CPU seconds at 100 ms, 0.8 at 20 ms and 1.3 to 2.4 at 5 ms. The import's
+wall time varied more with the machine's load than with linger.ms. A batch may grow to
+1,000,000 bytes, and the queue takes up to 500,000 records, so queueing rarely waits."""
 
 
 class ImportProducer(Producer):
@@ -73,22 +87,47 @@ def _queue_error(exc: KafkaException, topic: str, key: bytes) -> DeliveryError:
     )
 
 
-def event_record_headers(
-    event: dict[str, Any], *, event_type: str, source: str, trace_id: str
-) -> Headers:
-    """Build the CloudEvents headers of one imported event.
+class EventRecordHeaders:
+    """Build the CloudEvents headers of imported events, as `event_headers` writes them.
 
     The `traceparent` is derived from the source, not random. Its trace is the import of
     the file (`trace_id`, 32 hex digits), and its span id is the first 16 hex digits of
-    the event id, so the same row always gets the same headers.
+    the event id, so the same row always gets the same headers. The headers that are
+    equal for every event of an import are built once.
     """
-    event_id: str = event["event_id"]
-    span_id = event_id.replace("-", "")[:16]
-    return event_headers(
-        event_id=event_id,
-        event_type=event_type,
-        source=source,
-        occurred_at=_EPOCH + timedelta(milliseconds=event["occurred_at"]),
-        subject=event["case_id"],
-        traceparent=f"00-{trace_id}-{span_id}-01",
-    )
+
+    def __init__(self, *, event_type: str, source: str, trace_id: str) -> None:
+        self._spec_version = ("ce_specversion", SPEC_VERSION)
+        self._type = ("ce_type", event_type)
+        self._source = ("ce_source", source)
+        self._content_type = ("content-type", AVRO_CONTENT_TYPE)
+        self._trace_prefix = f"00-{trace_id}-"
+
+    def __call__(self, event: dict[str, Any]) -> Headers:
+        """Return the headers of one event value built by `EventBuilder`."""
+        event_id: str = event["event_id"]
+        span_id = event_id[:8] + event_id[9:13] + event_id[14:18]
+        return [
+            self._spec_version,
+            ("ce_id", event_id),
+            self._type,
+            self._source,
+            ("ce_time", _utc_text(event["occurred_at"])),
+            ("ce_subject", event["case_id"]),
+            self._content_type,
+            ("traceparent", self._trace_prefix + span_id + "-01"),
+        ]
+
+
+def _utc_text(epoch_ms: int) -> str:
+    """Return the instant as `datetime.isoformat(timespec="milliseconds")` writes it in UTC."""
+    days, day_ms = divmod(epoch_ms, _DAY_MS)
+    seconds, millis = divmod(day_ms, 1000)
+    minutes, second = divmod(seconds, 60)
+    hour, minute = divmod(minutes, 60)
+    return f"{_date_text(days)}T{hour:02d}:{minute:02d}:{second:02d}.{millis:03d}+00:00"
+
+
+@functools.lru_cache(maxsize=4_096)
+def _date_text(days: int) -> str:
+    return (_EPOCH_DATE + timedelta(days=days)).isoformat()

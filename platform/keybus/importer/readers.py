@@ -7,13 +7,13 @@ import gzip
 import hashlib
 import io
 import logging
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal, cast
 
 from keybus.importer.errors import LogFormatError
+from keybus.importer.rows import SourceRow
+from keybus.importer.xes import xes_rows
 
 __all__ = ["EventLog", "RowCache", "SourceRow", "open_log"]
 
@@ -22,25 +22,6 @@ logger = logging.getLogger(__name__)
 LogFormat = Literal["csv", "xes"]
 
 _GZIP_MAGIC = b"\x1f\x8b"
-_XES_VALUE_TAGS = frozenset({"string", "date", "int", "float", "boolean", "id"})
-_CASE_PREFIX = "case:"
-
-
-@dataclass(frozen=True, slots=True)
-class SourceRow:
-    """One event as the log recorded it.
-
-    Attributes:
-        row: the 1-based position of the event in file order.
-        values: the event's values by column; a column absent from this event (XES) is
-            not a key, an empty CSV field is the empty string.
-        error: why the row cannot be read as an event, for example a CSV row with too
-            many fields; None for a readable row.
-    """
-
-    row: int
-    values: dict[str, str]
-    error: str | None = None
 
 
 class EventLog:
@@ -75,7 +56,7 @@ class EventLog:
             if self.format == "csv":
                 yield from _csv_rows(stream, str(self.path))
             else:
-                yield from _xes_rows(stream, str(self.path))
+                yield from xes_rows(stream, str(self.path))
 
     def _open_binary(self) -> IO[bytes]:
         if self.compressed:
@@ -144,98 +125,37 @@ def _csv_rows(stream: IO[bytes], path: str) -> Iterator[SourceRow]:
         ) from exc
 
 
-def _local(tag: str) -> str:
-    return tag.rpartition("}")[2]
-
-
-def _attributes(element: ET.Element, prefix: str = "") -> dict[str, str]:
-    """Read the direct typed attributes of a trace or event, skipping nested ones."""
-    values: dict[str, str] = {}
-    for child in element:
-        if _local(child.tag) in _XES_VALUE_TAGS:
-            key = child.get("key")
-            value = child.get("value")
-            if key is not None and value is not None:
-                values[prefix + key] = value
-    return values
-
-
-def _xes_rows(stream: IO[bytes], path: str) -> Iterator[SourceRow]:
-    row_number = 0
-    pending: list[dict[str, str]] = []
-    try:
-        for _, element in ET.iterparse(stream, events=("end",)):
-            tag = element.tag
-            if tag == "event" or tag.endswith("}event"):
-                pending.append(_attributes(element))
-                element.clear()
-            elif tag == "trace" or tag.endswith("}trace"):
-                case_values = _attributes(element, _CASE_PREFIX)
-                for values in pending:
-                    row_number += 1
-                    yield SourceRow(row_number, {**case_values, **values})
-                pending.clear()
-                # The emptied element stays in the log element: about 100 bytes a trace.
-                element.clear()
-    except ET.ParseError as exc:
-        line, column = exc.position
-        raise LogFormatError(
-            f"XES file {path} is not well-formed XML at line {line} column {column} "
-            f"(after event row {row_number}): {exc}. Repair or re-export the file.",
-            path=path,
-            row=row_number,
-        ) from exc
-    except (OSError, EOFError) as exc:
-        raise LogFormatError(
-            f"XES file {path} cannot be read after event row {row_number}: {exc}. The "
-            "gzip stream may be truncated; copy the file again.",
-            path=path,
-            row=row_number,
-        ) from exc
-
-
 class RowCache:
-    """The rows of one read, kept compactly so that a second pass need not read the file.
+    """The rows of one read, kept so that a second pass need not read the file.
 
-    Each row is a tuple of values in column order, and equal values share one string.
-    When the log has more than `max_rows` rows, the cache drops what it held and stays
-    incomplete, and the caller reads the file again.
+    The rows are kept as read; the XES reader already makes equal keys and values share
+    one string. When the rows contain more than `max_values` values in all, the cache drops
+    what it held and stays incomplete, and the caller reads the file again.
     """
 
-    def __init__(self, max_rows: int) -> None:
-        self.max_rows = max_rows
+    def __init__(self, max_values: int) -> None:
+        self.max_values = max_values
         self.complete = True
-        self._columns: dict[str, int] = {}
-        self._rows: list[tuple[int, tuple[str | None, ...], str | None]] = []
-        self._shared: dict[str, str] = {}
+        self._rows: list[SourceRow] = []
+        self._values = 0
 
     def keep(self, rows: Iterator[SourceRow]) -> Iterator[SourceRow]:
         """Yield `rows` unchanged while storing each of them."""
+        append = self._rows.append
         for source in rows:
             if self.complete:
-                self._store(source)
+                self._values += len(source.values)
+                if self._values > self.max_values:
+                    self._drop()
+                else:
+                    append(source)
             yield source
 
-    def _store(self, source: SourceRow) -> None:
-        if len(self._rows) >= self.max_rows:
-            self.complete = False
-            self._rows.clear()
-            self._shared.clear()
-            logger.info("log has over %s rows; it is read again to publish", self.max_rows)
-            return
-        columns = self._columns
-        for column in source.values:
-            if column not in columns:
-                columns[column] = len(columns)
-        values: list[str | None] = [None] * len(columns)
-        share = self._shared.setdefault
-        for column, value in source.values.items():
-            values[columns[column]] = share(value, value)
-        self._rows.append((source.row, tuple(values), source.error))
+    def _drop(self) -> None:
+        self.complete = False
+        self._rows.clear()
+        logger.info("log has over %s values; it is read again to publish", self.max_values)
 
     def rows(self) -> Iterator[SourceRow]:
         """Yield the stored rows in file order."""
-        names = list(self._columns)
-        for row, values, error in self._rows:
-            present = {names[i]: value for i, value in enumerate(values) if value is not None}
-            yield SourceRow(row, present, error)
+        return iter(self._rows)

@@ -92,10 +92,15 @@ class _Candidates:
     present: int = 0
     missing: bool = False
 
+    last: str | None = None
+
     def observe(self, value: str) -> None:
         self.present += 1
-        if self.kinds:
+        # Case attributes repeat one value on every event of a case, so a value equal to the
+        # previous one is not checked again.
+        if self.kinds and value != self.last:
             self.kinds &= _kinds_fitting(value)
+            self.last = value
 
     def kind(self) -> ColumnKind:
         if self.present == 0:
@@ -152,12 +157,13 @@ def infer_columns(
     count = 0
     for source in rows:
         count += 1
-        for column in source.values:
-            if column not in seen:
-                seen[column] = None
-                if column not in skipped:
-                    candidates[column] = _Candidates(missing=count > 1)
-                    missing_sets[column] = mapping.missing_for(column)
+        if not seen.keys() >= source.values.keys():
+            for column in source.values:
+                if column not in seen:
+                    seen[column] = None
+                    if column not in skipped:
+                        candidates[column] = _Candidates(missing=count > 1)
+                        missing_sets[column] = mapping.missing_for(column)
         if infer_rows is not None and count > infer_rows:
             continue
         for column, stats in candidates.items():
@@ -296,12 +302,12 @@ def converter(kind: ColumnKind, zone: timezone) -> Callable[[str], Any]:
         return str
     if kind is ColumnKind.BOOLEAN:
         return _to_boolean
+    # Case attributes repeat one value on every event of the case, so converted values
+    # are cached per distinct text.
     if kind is ColumnKind.LONG:
-        return _to_long
+        return functools.lru_cache(maxsize=_CACHED_VALUES)(_to_long)
     if kind is ColumnKind.DOUBLE:
-        return _to_double
-    # Case attributes repeat one value on every event of the case, so parsed dates are
-    # cached per distinct text.
+        return functools.lru_cache(maxsize=_CACHED_VALUES)(_to_double)
     if kind is ColumnKind.DATE:
         return functools.lru_cache(maxsize=_CACHED_VALUES)(lambda value: _to_date(value, zone))
     return functools.lru_cache(maxsize=_CACHED_VALUES)(lambda value: _to_timestamp(value, zone))

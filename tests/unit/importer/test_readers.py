@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from keybus.importer import LogFormatError, open_log
+from keybus.importer import ImportPlan, LogFormatError, open_log
+from keybus.importer.readers import RowCache
+from keybus.importer.schema import LogScan
+from keybus.serde import parse_schema
 
 XES = """<?xml version="1.0" encoding="UTF-8"?>
 <log xes.version="1.0" xmlns="http://www.xes-standard.org/">
@@ -31,6 +34,8 @@ XES = """<?xml version="1.0" encoding="UTF-8"?>
   </trace>
 </log>
 """
+
+_SCAN = LogScan(columns=(), rows=None, attributes=())
 
 
 def test_xes_rows_in_file_order(tmp_path: Path) -> None:
@@ -106,3 +111,42 @@ def test_file_identity_is_content_hash(tmp_path: Path) -> None:
     second.write_text("a\n1\n")
 
     assert open_log(first).sha256 == open_log(second).sha256
+
+
+def test_xes_attribute_order_and_entities(tmp_path: Path) -> None:
+    path = tmp_path / "log.xes"
+    path.write_text(
+        '<log><trace><string value="C &amp; 1" key="concept:name"/>'
+        '<event><string value="a &lt; b" key="concept:name"/><int key="n" value="3" '
+        'extra="x"/></event></trace></log>'
+    )
+
+    (row,) = open_log(path).rows()
+
+    assert row.values == {"case:concept:name": "C & 1", "concept:name": "a < b", "n": "3"}
+
+
+def test_row_cache_over_bound_reads_again(tmp_path: Path) -> None:
+    path = tmp_path / "log.xes"
+    path.write_text(XES)
+    log = open_log(path)
+    cache = RowCache(max_values=5)
+
+    kept = list(cache.keep(log.rows()))
+    plan_rows = list(ImportPlan(_SCAN, {}, parse_schema({"type": "string"}), cache).rows(log))
+
+    assert not cache.complete
+    assert kept == list(log.rows())
+    assert plan_rows == kept
+
+
+def test_row_cache_within_bound_keeps_rows(tmp_path: Path) -> None:
+    path = tmp_path / "log.xes"
+    path.write_text(XES)
+    log = open_log(path)
+    cache = RowCache(max_values=100)
+
+    kept = list(cache.keep(log.rows()))
+
+    assert cache.complete
+    assert list(cache.rows()) == kept
