@@ -156,6 +156,19 @@ def _full_name(name: str, namespace: str) -> str:
     return f"{namespace}.{name}"
 
 
+def _check_shape(node: Mapping[str, Any], key: str, kind: type, expected: str) -> None:
+    """Raise InvalidSchemaError when `node[key]` is present but not of the JSON type `kind`."""
+    if key in node and not isinstance(node[key], kind):
+        name = node.get("name")
+        owner = f"{node.get('type')} {name!r}" if isinstance(name, str) else f"a {node.get('type')}"
+        value = repr(node[key])
+        shown = value if len(value) <= 80 else value[:77] + "..."
+        raise InvalidSchemaError(
+            f"Schema attribute {key!r} of {owner} is {shown}; it must be {expected}.",
+            schema_name=name if isinstance(name, str) else None,
+        )
+
+
 def _namespace_of(full_name: str) -> str:
     return full_name.rpartition(".")[0]
 
@@ -187,10 +200,21 @@ class _NameResolver:
     def _collect_dict(self, node: Mapping[str, Any], namespace: str) -> None:
         kind = node.get("type")
         if kind in _NAMED_KINDS and "name" in node:
+            _check_shape(node, "name", str, 'a string such as "Order"')
+            if "namespace" in node and node["namespace"] is not None:
+                _check_shape(node, "namespace", str, 'a string such as "com.example"')
             full = _full_name(node["name"], _definition_namespace(node, namespace))
             self.definitions[full] = (node, namespace)
             namespace = _namespace_of(full)
+        if kind in ("record", "error"):
+            _check_shape(node, "fields", list, "a list of field objects")
         for field_node in node.get("fields", []) if kind in ("record", "error") else []:
+            if not isinstance(field_node, dict):
+                raise InvalidSchemaError(
+                    f"Record {node.get('name')!r} has a field {field_node!r} that is not an "
+                    'object. Write each field as {"name": ..., "type": ...}.',
+                    schema_name=str(node.get("name")),
+                )
             self.collect(field_node.get("type"), namespace)
             if "default" in field_node:
                 self._check_default(node, field_node, namespace)
