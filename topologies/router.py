@@ -59,7 +59,10 @@ router = RecordRouter(
 )
 transactions = (
     PartitionTransactions(
-        settings.bootstrap_servers, APP_NAME, producer_options={"linger_ms": 1}
+        settings.bootstrap_servers,
+        APP_NAME,
+        interval_s=settings.transaction_interval_s,
+        producer_options={"linger_ms": 1},
     )
     if EXACTLY_ONCE
     else None
@@ -97,7 +100,8 @@ async def route(stream: faust.StreamT[Any]) -> AsyncIterator[None]:
                     await route_at_least_once(events)
                 else:
                     await route_exactly_once(events, transactions)
-            except Exception as exc:
+                    await transactions.commit_due()
+            except Exception as exc:  # noqa: BLE001 - any failure stops the worker
                 stop_without_commit(exc)
         yield None
 
@@ -121,6 +125,9 @@ async def route_exactly_once(
 ) -> None:
     """Write each source partition's share of a batch in that partition's transaction.
 
+    The transactions commit every `KEYBUS_TRANSACTION_INTERVAL_S`, not per batch, because
+    a commit costs several round trips to the broker for each partition.
+
     Records fetched before the current assignment are skipped without being committed:
     Faust seeks their partitions back to the committed offset, so they are read again.
     """
@@ -133,21 +140,21 @@ async def route_exactly_once(
         tp = TopicPartition(message.topic, message.partition)
         by_partition.setdefault(tp, []).append(message)
     await asyncio.gather(
-        *(commit_partition(partitions, tp, messages) for tp, messages in by_partition.items())
+        *(write_partition(partitions, tp, messages) for tp, messages in by_partition.items())
     )
 
 
-async def commit_partition(
+async def write_partition(
     partitions: PartitionTransactions, tp: TopicPartition, messages: list[Message]
 ) -> None:
-    """Route one partition's records and commit their outputs with the next offset."""
+    """Route one partition's records and write their outputs with the next offset."""
     next_offset = await partitions.next_offset(tp)
     if next_offset is not None:
         messages = [message for message in messages if message.offset >= next_offset]
     if not messages:
         return
     outputs = [output for message in messages for output in route_message(message).outputs]
-    await partitions.commit(tp, outputs, messages[-1].offset + 1)
+    await partitions.write(tp, outputs, messages[-1].offset + 1)
 
 
 def route_message(message: Message) -> RoutingOutcome:
@@ -181,9 +188,14 @@ def stop_without_commit(exc: BaseException) -> None:
 
 @app.on_partitions_revoked.connect
 async def on_partitions_revoked(sender: faust.App, revoked: set[Any], **kwargs: Any) -> None:
-    """Wait for the batch in progress and stop routing until the next assignment."""
+    """Wait for the batch in progress, commit, and stop routing until the next assignment."""
     async with assignment.lock:
         assignment.generation = None
+        if transactions is not None:
+            try:
+                await transactions.commit()
+            except Exception as exc:  # noqa: BLE001 - any failure stops the worker
+                stop_without_commit(exc)
 
 
 @app.on_partitions_assigned.connect
@@ -201,6 +213,17 @@ async def stop_transactions(sender: faust.App, **kwargs: Any) -> None:
     if transactions is not None:
         async with assignment.lock:
             await transactions.stop()
+
+
+@app.timer(interval=settings.transaction_interval_s / 2)
+async def commit_transactions() -> None:
+    """Commit the open transactions that are due, also when no batch arrives."""
+    if transactions is not None:
+        async with assignment.lock:
+            try:
+                await transactions.commit_due()
+            except Exception as exc:  # noqa: BLE001 - any failure stops the worker
+                stop_without_commit(exc)
 
 
 @app.timer(interval=settings.reload_interval_s)

@@ -31,6 +31,14 @@ class StreamSettings(BaseSettings):
     batch_within_s: float = Field(
         default=0.05, gt=0, description="Maximum wait for a batch to fill, in seconds."
     )
+    transaction_interval_s: float = Field(
+        default=0.1,
+        gt=0,
+        description=(
+            "How long an exactly-once transaction stays open before it commits, in seconds;"
+            " read_committed consumers see outputs after the commit."
+        ),
+    )
     data_dir: Path = Field(
         default=Path(".keybus/streams"), description="Folder for Faust's local state."
     )

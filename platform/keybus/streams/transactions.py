@@ -1,13 +1,13 @@
 """Kafka transactions per source partition, for stateless exactly-once processors.
 
 Each source partition gets its own transactional producer, with the transactional id
-`{group_id}-{topic}-{partition}`. A batch of a partition's outputs and the offset after
-its last record are written in one transaction, so a read_committed consumer sees both
-or neither. A worker that starts on a partition first initializes that partition's
-producer. Kafka then fences the previous owner, aborts its open transaction and waits
-for a commit in progress to finish. Only after that does the worker read the partition's
-committed offset (as a stable offset), so records below it are skipped and never
-written twice.
+`{group_id}-{topic}-{partition}`. The outputs of a partition's records and the offset
+after the last of them are written in one transaction, committed every `interval_s`, so
+a read_committed consumer sees both or neither. A worker that starts on a partition
+first initializes that partition's producer. Kafka then fences the previous owner,
+aborts its open transaction and waits for a commit in progress to finish. Only after
+that does the worker read the partition's committed offset (as a stable offset), so
+records below it are skipped and never written twice.
 
 This is Kafka's fencing by transactional id from before consumer-group fencing
 (KIP-447). aiokafka 0.14 sends offsets with the group id only, so fencing has to come
@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
-from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, OFFSET_INVALID
+from confluent_kafka import OFFSET_INVALID, ConsumerGroupTopicPartitions, KafkaException
 from confluent_kafka import TopicPartition as ConfluentTopicPartition
 from confluent_kafka.admin import AdminClient
 
@@ -48,12 +51,21 @@ class UnstableOffsetError(Exception):
     """The broker returned no stable committed offset for a partition yet."""
 
 
+@dataclass
+class _OpenTransaction:
+    producer: AIOKafkaProducer
+    deliveries: list[asyncio.Future[Any]] = field(default_factory=list)
+    next_offset: int = 0
+
+
 class PartitionTransactions:
     """Transactional producers of the source partitions this worker owns.
 
     Args:
         bootstrap_servers: Kafka to write to, `host:port[,host:port]`.
         group_id: consumer group whose offsets the transactions commit.
+        interval_s: how long a transaction stays open before it commits, in seconds.
+            read_committed consumers see its outputs only after the commit.
         producer_options: extra aiokafka producer settings, such as `linger_ms`.
         offset_timeout_s: how long to wait for a stable committed offset.
     """
@@ -63,15 +75,19 @@ class PartitionTransactions:
         bootstrap_servers: str,
         group_id: str,
         *,
+        interval_s: float = 0.1,
         producer_options: Mapping[str, Any] | None = None,
         offset_timeout_s: float = 30.0,
     ) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.group_id = group_id
+        self.interval_s = interval_s
         self.producer_options = dict(producer_options or {})
         self.offset_timeout_s = offset_timeout_s
         self._producers: dict[TopicPartition, AIOKafkaProducer] = {}
         self._next_offsets: dict[TopicPartition, int | None] = {}
+        self._open: dict[TopicPartition, _OpenTransaction] = {}
+        self._opened_at: float | None = None
         self._admin: AdminClient | None = None
 
     def transactional_id(self, tp: TopicPartition) -> str:
@@ -79,60 +95,95 @@ class PartitionTransactions:
         return f"{self.group_id}-{tp.topic}-{tp.partition}"
 
     async def next_offset(self, tp: TopicPartition) -> int | None:
-        """Return the first offset of `tp` not yet committed; None when nothing was.
+        """Return the first offset of `tp` not yet written; None when nothing was committed.
 
         On the first call after an assignment this fences the partition's previous owner
         and reads the stable committed offset; later calls return the offset after the
-        last batch this worker committed.
+        last record this worker wrote.
         """
         if tp not in self._next_offsets:
             await self._producer(tp)
             self._next_offsets[tp] = await self._stable_committed(tp)
         return self._next_offsets[tp]
 
-    async def commit(
-        self, tp: TopicPartition, outputs: Sequence[Output], next_offset: int
-    ) -> None:
-        """Write `outputs` and the offset `next_offset` of `tp` in one transaction.
+    async def write(self, tp: TopicPartition, outputs: Sequence[Output], next_offset: int) -> None:
+        """Send `outputs` in the open transaction of `tp`, which will commit `next_offset`.
+
+        The transaction is begun when needed and committed by `commit` or `commit_due`.
 
         Raises:
-            TransactionError: the transaction failed or this worker was fenced; nothing of
-                it is visible to read_committed consumers.
+            TransactionError: the producer failed or this worker was fenced.
         """
         producer = await self._producer(tp)
         try:
-            await producer.begin_transaction()
+            transaction = self._open.get(tp)
+            if transaction is None:
+                await producer.begin_transaction()
+                transaction = self._open[tp] = _OpenTransaction(producer)
+                if self._opened_at is None:
+                    self._opened_at = time.monotonic()
             for output in outputs:
-                await producer.send(
+                delivery = await producer.send(
                     output.topic, output.value, key=output.key, headers=output.headers
                 )
-            await producer.send_offsets_to_transaction({tp: next_offset}, self.group_id)
-            await producer.commit_transaction()
+                transaction.deliveries.append(delivery)
         except Exception as exc:
-            await self._discard(tp)
-            raise TransactionError(
-                f"Transaction {self.transactional_id(tp)} failed and was not committed: "
-                f"{exc!r}. Its records are read again by the partition's next owner.",
-                topic=tp.topic,
-                partition=tp.partition,
-            ) from exc
+            raise self._failed(tp, exc) from exc
+        transaction.next_offset = next_offset
         self._next_offsets[tp] = next_offset
 
-    async def reset(self, assigned: Iterable[TopicPartition]) -> None:
-        """Forget committed offsets and stop the producers of partitions not in `assigned`.
+    async def commit_due(self) -> None:
+        """Commit the open transactions when the oldest has been open for `interval_s`."""
+        if self._opened_at is not None and time.monotonic() - self._opened_at >= self.interval_s:
+            await self.commit()
 
-        Called on every assignment: a partition kept through a rebalance may have been
-        written by another worker meanwhile, so its committed offset is read again.
+    async def commit(self) -> None:
+        """Commit every open transaction with its partition's offset, all at once.
+
+        Raises:
+            TransactionError: a transaction failed or this worker was fenced; nothing of it
+                is visible to read_committed consumers.
         """
+        transactions, self._open, self._opened_at = self._open, {}, None
+        await asyncio.gather(*(self._commit(tp, txn) for tp, txn in transactions.items()))
+
+    async def reset(self, assigned: Iterable[TopicPartition]) -> None:
+        """Forget written offsets and stop the producers of partitions not in `assigned`.
+
+        Called on every assignment, with no transaction open: a partition kept through a
+        rebalance may have been written by another worker meanwhile, so its committed
+        offset is read again.
+        """
+        await self.commit()
         keep = set(assigned)
         self._next_offsets.clear()
         for tp in [tp for tp in self._producers if tp not in keep]:
             await self._discard(tp)
 
     async def stop(self) -> None:
-        """Stop every producer; no transaction is open between batches."""
+        """Stop every producer; an open transaction is aborted by the partition's next owner."""
+        self._open, self._opened_at = {}, None
         for tp in list(self._producers):
             await self._discard(tp)
+
+    async def _commit(self, tp: TopicPartition, transaction: _OpenTransaction) -> None:
+        producer = transaction.producer
+        try:
+            # Every output must be acknowledged before the offset commits with them.
+            await asyncio.gather(*transaction.deliveries)
+            offsets = {tp: transaction.next_offset}
+            await producer.send_offsets_to_transaction(offsets, self.group_id)
+            await producer.commit_transaction()
+        except Exception as exc:
+            raise self._failed(tp, exc) from exc
+
+    def _failed(self, tp: TopicPartition, exc: Exception) -> TransactionError:
+        return TransactionError(
+            f"Transaction {self.transactional_id(tp)} failed and was not committed: "
+            f"{exc!r}. Its records are read again by the partition's next owner.",
+            topic=tp.topic,
+            partition=tp.partition,
+        )
 
     async def _producer(self, tp: TopicPartition) -> AIOKafkaProducer:
         producer = self._producers.get(tp)
@@ -160,7 +211,7 @@ class PartitionTransactions:
             return
         try:
             await producer.stop()
-        except Exception as exc:
+        except KafkaError as exc:
             logger.warning(
                 "transactional producer stop failed transactional_id=%s error=%r",
                 self.transactional_id(tp),
