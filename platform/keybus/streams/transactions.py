@@ -87,6 +87,7 @@ class PartitionTransactions:
         self._producers: dict[TopicPartition, AIOKafkaProducer] = {}
         self._next_offsets: dict[TopicPartition, int | None] = {}
         self._open: dict[TopicPartition, _OpenTransaction] = {}
+        self._committing: dict[TopicPartition, asyncio.Future[None]] = {}
         self._opened_at: float | None = None
         self._admin: AdminClient | None = None
 
@@ -114,6 +115,7 @@ class PartitionTransactions:
         Raises:
             TransactionError: the producer failed or this worker was fenced.
         """
+        await self._wait_committed(tp)
         producer = await self._producer(tp)
         try:
             transaction = self._open.get(tp)
@@ -133,19 +135,40 @@ class PartitionTransactions:
         self._next_offsets[tp] = next_offset
 
     async def commit_due(self) -> None:
-        """Commit the open transactions when the oldest has been open for `interval_s`."""
+        """Start committing the open transactions once the oldest is `interval_s` old.
+
+        The commits run in the background, so routing goes on meanwhile; the next write
+        to a partition waits for its commit.
+
+        Raises:
+            TransactionError: an earlier background commit failed.
+        """
+        for tp, task in list(self._committing.items()):
+            if task.done():
+                await self._wait_committed(tp)
         if self._opened_at is not None and time.monotonic() - self._opened_at >= self.interval_s:
-            await self.commit()
+            self._start_commits()
 
     async def commit(self) -> None:
-        """Commit every open transaction with its partition's offset, all at once.
+        """Commit every open transaction with its partition's offset and wait for all.
 
         Raises:
             TransactionError: a transaction failed or this worker was fenced; nothing of it
                 is visible to read_committed consumers.
         """
+        self._start_commits()
+        for tp in list(self._committing):
+            await self._wait_committed(tp)
+
+    def _start_commits(self) -> None:
         transactions, self._open, self._opened_at = self._open, {}, None
-        await asyncio.gather(*(self._commit(tp, txn) for tp, txn in transactions.items()))
+        for tp, transaction in transactions.items():
+            self._committing[tp] = asyncio.ensure_future(self._commit(tp, transaction))
+
+    async def _wait_committed(self, tp: TopicPartition) -> None:
+        task = self._committing.pop(tp, None)
+        if task is not None:
+            await task
 
     async def reset(self, assigned: Iterable[TopicPartition]) -> None:
         """Forget written offsets and stop the producers of partitions not in `assigned`.
@@ -163,6 +186,9 @@ class PartitionTransactions:
     async def stop(self) -> None:
         """Stop every producer; an open transaction is aborted by the partition's next owner."""
         self._open, self._opened_at = {}, None
+        for task in self._committing.values():
+            task.cancel()
+        self._committing.clear()
         for tp in list(self._producers):
             await self._discard(tp)
 
