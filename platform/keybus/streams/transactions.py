@@ -6,8 +6,8 @@ after the last of them are written in one transaction, committed every `interval
 a read_committed consumer sees both or neither. A worker that starts on a partition
 first initializes that partition's producer. Kafka then fences the previous owner,
 aborts its open transaction and waits for a commit in progress to finish. Only after
-that does the worker read the partition's committed offset (as a stable offset), so
-records below it are skipped and never written twice.
+that does the worker read the partition's committed offset, so records below it are
+skipped and never written twice.
 
 This is Kafka's fencing by transactional id from before consumer-group fencing
 (KIP-447). aiokafka 0.14 sends offsets with the group id only, so fencing has to come
@@ -24,11 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
-from confluent_kafka import OFFSET_INVALID, ConsumerGroupTopicPartitions, KafkaException
-from confluent_kafka import TopicPartition as ConfluentTopicPartition
-from confluent_kafka.admin import AdminClient
 
 from keybus.errors import KeybusError
 from keybus.streams.router import Output
@@ -47,10 +45,6 @@ class TransactionError(KeybusError):
         self.partition = partition
 
 
-class UnstableOffsetError(Exception):
-    """The broker returned no stable committed offset for a partition yet."""
-
-
 @dataclass
 class _OpenTransaction:
     producer: AIOKafkaProducer
@@ -67,7 +61,7 @@ class PartitionTransactions:
         interval_s: how long a transaction stays open before it commits, in seconds.
             read_committed consumers see its outputs only after the commit.
         producer_options: extra aiokafka producer settings, such as `linger_ms`.
-        offset_timeout_s: how long to wait for a stable committed offset.
+        offset_timeout_s: how long to retry reading a committed offset, in seconds.
     """
 
     def __init__(
@@ -89,7 +83,7 @@ class PartitionTransactions:
         self._open: dict[TopicPartition, _OpenTransaction] = {}
         self._committing: dict[TopicPartition, asyncio.Future[None]] = {}
         self._opened_at: float | None = None
-        self._admin: AdminClient | None = None
+        self._admin: AIOKafkaAdminClient | None = None
 
     def transactional_id(self, tp: TopicPartition) -> str:
         """Return the transactional id of a source partition."""
@@ -99,12 +93,12 @@ class PartitionTransactions:
         """Return the first offset of `tp` not yet written; None when nothing was committed.
 
         On the first call after an assignment this fences the partition's previous owner
-        and reads the stable committed offset; later calls return the offset after the
+        and reads the committed offset; later calls return the offset after the
         last record this worker wrote.
         """
         if tp not in self._next_offsets:
             await self._producer(tp)
-            self._next_offsets[tp] = await self._stable_committed(tp)
+            self._next_offsets[tp] = await self._committed(tp)
         return self._next_offsets[tp]
 
     async def write(self, tp: TopicPartition, outputs: Sequence[Output], next_offset: int) -> None:
@@ -191,6 +185,9 @@ class PartitionTransactions:
         self._committing.clear()
         for tp in list(self._producers):
             await self._discard(tp)
+        if self._admin is not None:
+            await self._admin.close()
+            self._admin = None
 
     async def _commit(self, tp: TopicPartition, transaction: _OpenTransaction) -> None:
         producer = transaction.producer
@@ -244,32 +241,32 @@ class PartitionTransactions:
                 exc,
             )
 
-    async def _stable_committed(self, tp: TopicPartition) -> int | None:
-        deadline = asyncio.get_running_loop().time() + self.offset_timeout_s
+    async def _committed(self, tp: TopicPartition) -> int | None:
+        # NOTE: aiokafka 0.14 cannot ask for stable offsets (OffsetFetch require_stable).
+        # This relies on the producer's start having waited, in InitProducerId, for the
+        # previous owner's transaction to complete, offsets included.
+        deadline = time.monotonic() + self.offset_timeout_s
         while True:
             try:
-                return await asyncio.to_thread(self._fetch_committed, tp)
-            except (KafkaException, UnstableOffsetError) as exc:
-                if asyncio.get_running_loop().time() > deadline:
+                admin = await self._admin_client()
+                offsets = await admin.list_consumer_group_offsets(self.group_id, partitions=[tp])
+            except KafkaError as exc:
+                if time.monotonic() > deadline:
                     raise TransactionError(
-                        f"No stable committed offset for {tp.topic}[{tp.partition}] in "
-                        f"{self.offset_timeout_s} s: {exc}. Check that the broker and its "
-                        "transaction coordinator are up.",
+                        f"No committed offset for {tp.topic}[{tp.partition}] in "
+                        f"{self.offset_timeout_s} s: {exc!r}. Check that the broker and its "
+                        "group coordinator are up.",
                         topic=tp.topic,
                         partition=tp.partition,
                     ) from exc
                 await asyncio.sleep(0.1)
+                continue
+            found = offsets.get(tp)
+            return None if found is None or found.offset < 0 else int(found.offset)
 
-    def _fetch_committed(self, tp: TopicPartition) -> int | None:
+    async def _admin_client(self) -> AIOKafkaAdminClient:
         if self._admin is None:
-            self._admin = AdminClient({"bootstrap.servers": self.bootstrap_servers})
-        request = ConsumerGroupTopicPartitions(
-            self.group_id, [ConfluentTopicPartition(tp.topic, tp.partition)]
-        )
-        futures = self._admin.list_consumer_group_offsets([request], require_stable=True)
-        result = futures[self.group_id].result(timeout=10)
-        for partition in result.topic_partitions or []:
-            if partition.error is not None:
-                raise UnstableOffsetError(str(partition.error))
-            return None if partition.offset == OFFSET_INVALID else int(partition.offset)
-        return None
+            admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers)
+            await admin.start()
+            self._admin = admin
+        return self._admin
