@@ -24,6 +24,8 @@ from confluent_kafka import Consumer, Producer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from latency import latency_topics, publish_steady, router_latency_ms, write_match_all_rule
+
 from common import bench_arguments, broker, create_topic, write_section
 from keybus.registry.client import RegistryClient
 from keybus.routing import RuleSet, load_rules, routing_document
@@ -33,6 +35,7 @@ from keybus.streams.workers import WorkerGroup
 from keybus.testing.registry import start_registry
 
 RULES = 100
+LATENCY_RATE = 2_000
 PARTITIONS = 4
 EVENT_TYPE = "com.example.bench.Reading"
 SCHEMA = {
@@ -207,13 +210,28 @@ def process_cpu_s(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def measure_latency(servers: str, registry_url: str, folder: Path, rate: int) -> dict[str, Any]:
+    """Publish at a steady `rate` through one router worker; return its added latency."""
+    source, target = latency_topics(servers, PARTITIONS)
+    rules = write_match_all_rule(folder / "latency.yaml", source, target, EVENT_TYPE)
+    group = start_router(servers, registry_url, rules, source, folder, guarantee="at_least_once")
+    try:
+        wait_ready(group)
+        count = publish_steady(
+            servers, RegistryClient(registry_url), source, SCHEMA, EVENT_TYPE, rate=rate, seconds=10
+        )
+        return router_latency_ms(servers, source, target, count)
+    finally:
+        group.stop()
+
+
 def start_router(
     servers: str, registry_url: str, rules: Path, source: str, folder: Path, *, guarantee: str
 ) -> WorkerGroup:
     """Start one router worker process and return its group, for the caller to stop."""
     group = WorkerGroup(
         topology="router",
-        folder=folder / "workers",
+        folder=folder / f"workers-{source}",
         environment={
             "KEYBUS_BOOTSTRAP_SERVERS": servers,
             "KEYBUS_REGISTRY_URL": registry_url,
@@ -236,6 +254,7 @@ def main() -> None:
         try:
             registry.wait_ready(primary=True)
             result = measure(servers, registry.url, count, folder)
+            latency = measure_latency(servers, registry.url, folder, LATENCY_RATE)
         finally:
             registry.stop()
     raw, routed = result["rates"]["raw loop"], result["rates"]["router"]
@@ -257,6 +276,11 @@ confluent-kafka consumer and producer doing the same decoding and matching.
 
 Exactly once runs at {exactly_once / routed:.2f} of at least once by rate and
 {cpu["router"] / cpu["router exactly once"]:.2f} by CPU time.
+
+Added latency at a steady {LATENCY_RATE:,} events/s for 10 s, every event matching one
+rule (at least once): from the source record's append time to its output's append time,
+both stamped by the broker. p50 {latency["p50"]:.0f} ms, p90 {latency["p90"]:.0f} ms,
+p99 {latency["p99"]:.0f} ms, max {latency["max"]:.0f} ms.
 
 Both share the two cores with the broker and the registry. The router's per-record
 cost is Faust's event handling (aiokafka, one asyncio task) on top of the same decoding
