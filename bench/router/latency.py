@@ -1,9 +1,9 @@
 """The router's own added latency at a steady rate, from source append to output append.
 
 Both the source and the target topic stamp records with the broker's append time
-(`message.timestamp.type=LogAppendTime`), so the difference per record is the time the
-router took: fetch, batching, decoding, matching and the produce round trip, without the
-publisher's or a downstream consumer's share.
+(`message.timestamp.type=LogAppendTime`). The difference per record is therefore the
+router's own time: fetch, batching, decoding, matching and the produce round trip. The
+publisher's and any downstream consumer's share are left out.
 """
 
 from __future__ import annotations

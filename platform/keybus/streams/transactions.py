@@ -165,11 +165,10 @@ class PartitionTransactions:
             await task
 
     async def reset(self, assigned: Iterable[TopicPartition]) -> None:
-        """Forget written offsets and stop the producers of partitions not in `assigned`.
+        """Commit, forget written offsets, and stop producers of partitions not in `assigned`.
 
-        Called on every assignment, with no transaction open: a partition kept through a
-        rebalance may have been written by another worker meanwhile, so its committed
-        offset is read again.
+        Called on every assignment. A partition kept through a rebalance may have been
+        written by another worker meanwhile, so its committed offset is read again.
         """
         await self.commit()
         keep = set(assigned)
