@@ -42,13 +42,23 @@ logger = logging.getLogger(__name__)
 settings = StreamSettings()
 APP_NAME = settings.app_id or "keybus-router"
 EXACTLY_ONCE = settings.processing_guarantee == "exactly_once"
+COMMIT_EVERY_NEVER = 2**62
+"""A record count Faust's fetch loop never reaches, so only its commit timer commits."""
 EXIT_BATCH_FAILED = 70
 """Exit status of a worker stopped by a failed batch (EX_SOFTWARE)."""
 
 # Faust's own exactly_once is not used: its transaction manager keeps producers of
 # revoked partitions, which another worker fences, and begins transactions on them
 # again after a later rebalance, so sends fail mid-batch and the batch is acked anyway.
-app = make_app(APP_NAME, settings, processing_guarantee="at_least_once")
+# Faust commits acked offsets from its fetch loop every `broker_commit_every` records,
+# and that commit flushes the producer while no record is fetched. The router leaves
+# commits to Faust's one-second timer instead, which runs beside the fetch loop.
+app = make_app(
+    APP_NAME,
+    settings,
+    processing_guarantee="at_least_once",
+    broker_commit_every=COMMIT_EVERY_NEVER,
+)
 watcher = RuleSetWatcher(settings.rules_file)
 decoder = RegistryDecoder(settings.registry_url)
 router = RecordRouter(
