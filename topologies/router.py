@@ -35,7 +35,7 @@ from faust.types import EventT, Message
 from keybus.routing import RuleSetWatcher
 from keybus.streams import RecordRouter, RegistryDecoder, StreamSettings, make_app
 from keybus.streams.router import RoutingOutcome
-from keybus.streams.transactions import PartitionTransactions
+from keybus.streams.transactions import PartitionTransactions, TransactionError
 
 logger = logging.getLogger(__name__)
 
@@ -187,9 +187,9 @@ def _headers(headers: Any) -> list[tuple[str, bytes]]:
 def stop_without_commit(exc: BaseException) -> None:
     """Stop the worker at once, so no offset of the failed batch is committed.
 
-    A graceful stop would commit: Faust acks every record of a taken batch when the batch
-    generator closes, whether or not its outputs were sent. The partitions move to the
-    other workers, which read the batch again.
+    Under at_least_once a graceful stop would commit: Faust acks every record of a taken
+    batch when the batch generator closes, whether or not its outputs were sent. The
+    partitions move to the other workers, which read the batch again.
     """
     logger.critical("batch failed, stopping the worker without committing: %r", exc)
     logging.shutdown()
@@ -219,10 +219,16 @@ async def on_partitions_assigned(sender: faust.App, assigned: set[Any], **kwargs
 
 @app.on_before_shutdown.connect
 async def stop_transactions(sender: faust.App, **kwargs: Any) -> None:
-    """Stop the transactional producers; no transaction is open between batches."""
-    if transactions is not None:
-        async with assignment.lock:
-            await transactions.stop()
+    """Commit the open transactions and stop the transactional producers."""
+    if transactions is None:
+        return
+    async with assignment.lock:
+        try:
+            await transactions.commit()
+        except TransactionError as exc:
+            # Nothing of the failed transaction is visible; the next owner reads it again.
+            logger.warning("transactions not committed at shutdown: %s", exc)
+        await transactions.stop()
 
 
 @app.timer(interval=settings.transaction_interval_s / 2)
