@@ -20,9 +20,17 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from keybus.registry.client import RegistryClient
 from keybus.serde import AvroSerializer
 
-__all__ = ["latency_topics", "publish_steady", "router_latency_ms", "write_match_all_rule"]
+__all__ = [
+    "WARMUP_PREFIX",
+    "latency_topics",
+    "publish_steady",
+    "router_latency_ms",
+    "write_match_all_rule",
+]
 
 APPEND_TIME = {"message.timestamp.type": "LogAppendTime"}
+WARMUP_PREFIX = "warmup-"
+"""Id prefix of the events published first, while the worker fetches metadata and schemas."""
 
 
 def latency_topics(servers: str, partitions: int) -> tuple[str, str]:
@@ -59,8 +67,12 @@ def publish_steady(
     *,
     rate: int,
     seconds: float,
+    id_prefix: str = "",
 ) -> int:
-    """Publish `rate` events per second for `seconds`, in 10 ms steps; return the count."""
+    """Publish `rate` events per second for `seconds`, in 10 ms steps; return the count.
+
+    Each event's `ce_id` header is `id_prefix` followed by its number.
+    """
     serializer = AvroSerializer(schema, registry, auto_register=True)
     count = int(rate * seconds)
     values = [
@@ -75,7 +87,7 @@ def publish_steady(
         if delay > 0:
             time.sleep(delay)
         for n in range(first, min(first + per_step, count)):
-            headers = [("ce_type", event_type.encode()), ("ce_id", str(n).encode())]
+            headers = [("ce_type", event_type.encode()), ("ce_id", f"{id_prefix}{n}".encode())]
             producer.produce(topic, key=f"d-{n % 97}", value=values[n], headers=headers)
         producer.poll(0)
     producer.flush(60)
@@ -102,11 +114,20 @@ def _append_times(servers: str, topic: str, expected: int, timeout_s: float) -> 
     return stamps
 
 
-def router_latency_ms(servers: str, source: str, target: str, expected: int) -> dict[str, float]:
-    """Return percentiles of output append time minus source append time, in ms."""
-    sources = _append_times(servers, source, expected, timeout_s=120)
-    outputs = _append_times(servers, target, expected, timeout_s=120)
-    delays = sorted(outputs[key] - sources[key] for key in outputs if key in sources)
+def router_latency_ms(
+    servers: str, source: str, target: str, expected: int, warmup: int
+) -> dict[str, float]:
+    """Return percentiles of output append time minus source append time, in ms.
+
+    The first `warmup` events, whose ids start with WARMUP_PREFIX, are left out.
+    """
+    sources = _append_times(servers, source, expected + warmup, timeout_s=120)
+    outputs = _append_times(servers, target, expected + warmup, timeout_s=120)
+    delays = sorted(
+        outputs[key] - sources[key]
+        for key in outputs
+        if key in sources and not key.startswith(WARMUP_PREFIX.encode())
+    )
     if len(delays) < expected:
         raise RuntimeError(f"only {len(delays)} of {expected} outputs arrived")
     cuts = statistics.quantiles(delays, n=100, method="inclusive")
