@@ -4,11 +4,15 @@ Both read the same pre-produced Avro records (framed with the keybus registry), 
 them with keybus's deserializer, match them against the same 100-rule set with
 `RuleSet.match`, and write every match to its targets. Throughput is the number of
 source records divided by the time between the first and the last output record,
-read from the outputs' timestamps, so start-up and group joins are not counted.
+read from the outputs' timestamps, so start-up and group joins are not counted. CPU time
+per record is the steadier figure on a shared machine: the raw loop's process time while
+it runs, and the router worker's CPU time from when it is ready to when the last output
+arrived (the records are produced after the worker is ready).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import time
@@ -20,6 +24,14 @@ from confluent_kafka import Consumer, Producer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from latency import (
+    WARMUP_PREFIX,
+    latency_topics,
+    publish_steady,
+    router_latency_ms,
+    write_match_all_rule,
+)
+
 from common import bench_arguments, broker, create_topic, write_section
 from keybus.registry.client import RegistryClient
 from keybus.routing import RuleSet, load_rules, routing_document
@@ -29,6 +41,7 @@ from keybus.streams.workers import WorkerGroup
 from keybus.testing.registry import start_registry
 
 RULES = 100
+LATENCY_RATE = 2_000
 PARTITIONS = 4
 EVENT_TYPE = "com.example.bench.Reading"
 SCHEMA = {
@@ -58,17 +71,24 @@ def write_rules(path: Path, source: str, targets: list[str]) -> Path:
     return path
 
 
-def produce(servers: str, registry: RegistryClient, topic: str, count: int) -> None:
-    """Write `count` framed records with CloudEvents type headers."""
+def encode(registry: RegistryClient, topic: str, count: int) -> list[tuple[str, bytes]]:
+    """Return `count` framed records as (key, value), encoded before any timing starts."""
     serializer = AvroSerializer(SCHEMA, registry, auto_register=True)
-    producer = Producer({"bootstrap.servers": servers, "linger.ms": 20, "enable.idempotence": True})
-    headers = [("ce_type", EVENT_TYPE.encode())]
+    records = []
     for n in range(count):
         event = {"device": f"d-{n % 997}", "site": f"site-{n % (RULES * 10)}", "value": n % 100}
-        value = serializer.encode(event, topic)
+        records.append((event["device"], serializer.encode(event, topic)))
+    return records
+
+
+def produce(servers: str, topic: str, records: list[tuple[str, bytes]]) -> None:
+    """Write the records with CloudEvents type headers."""
+    producer = Producer({"bootstrap.servers": servers, "linger.ms": 20, "enable.idempotence": True})
+    headers = [("ce_type", EVENT_TYPE.encode())]
+    for key, value in records:
         while True:
             try:
-                producer.produce(topic, key=event["device"], value=value, headers=headers)
+                producer.produce(topic, key=key, value=value, headers=headers)
                 break
             except BufferError:
                 producer.poll(0.05)
@@ -142,9 +162,10 @@ def expected_outputs(rules: RuleSet, source: str, count: int) -> int:
 
 
 def measure(servers: str, registry_url: str, count: int, folder: Path) -> dict[str, Any]:
-    """Run the raw loop and the router on the same input and return their rates."""
+    """Run the raw loop and the router on the same input; return rates and CPU per record."""
     registry = RegistryClient(registry_url)
     rates: dict[str, float] = {}
+    cpu_us: dict[str, float] = {}
     for name in ("raw loop", "router", "router exactly once"):
         source = create_topic(servers, f"bench-router-src-{uuid.uuid4().hex[:6]}", PARTITIONS)
         targets = [
@@ -153,19 +174,64 @@ def measure(servers: str, registry_url: str, count: int, folder: Path) -> dict[s
         ]
         rules_path = write_rules(folder / f"{name.replace(' ', '-')}.yaml", source, targets)
         rules = load_rules(rules_path)
-        produce(servers, registry, source, count)
         expected = expected_outputs(rules, source, count)
+        records = encode(registry, source, count)
         if name == "raw loop":
+            produce(servers, source, records)
+            started = time.process_time()
             raw_loop(servers, registry_url, source, rules, count)
+            cpu_us[name] = (time.process_time() - started) / count * 1e6
             rates[name] = count / output_span_s(servers, targets, expected, timeout_s=600)
             continue
         guarantee = "exactly_once" if "exactly" in name else "at_least_once"
         group = start_router(servers, registry_url, rules_path, source, folder, guarantee=guarantee)
         try:
+            pid = wait_ready(group)
+            started_s = process_cpu_s(pid)
+            produce(servers, source, records)
             rates[name] = count / output_span_s(servers, targets, expected, timeout_s=600)
+            cpu_us[name] = (process_cpu_s(pid) - started_s) / count * 1e6
         finally:
             group.stop()
-    return {"rates": rates, "expected": expected}
+    return {"rates": rates, "cpu_us": cpu_us, "expected": expected}
+
+
+def wait_ready(group: WorkerGroup, timeout_s: float = 120.0) -> int:
+    """Wait until the worker logged that it is ready; return its pid."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        pid = group.pid(0)
+        if pid is None:
+            raise RuntimeError(f"router worker exited; see {group.log_path(0)}")
+        if "[^Worker]: Ready" in group.log_path(0).read_text(errors="replace"):
+            return pid
+        time.sleep(0.2)
+    raise RuntimeError(f"router worker not ready in {timeout_s} s; see {group.log_path(0)}")
+
+
+def process_cpu_s(pid: int) -> float:
+    """Return the user and system CPU time of a process and its threads, in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def measure_latency(servers: str, registry_url: str, folder: Path, rate: int) -> dict[str, Any]:
+    """Publish at a steady `rate` through one router worker; return its added latency."""
+    source, target = latency_topics(servers, PARTITIONS)
+    rules = write_match_all_rule(folder / "latency.yaml", source, target, EVENT_TYPE)
+    group = start_router(servers, registry_url, rules, source, folder, guarantee="at_least_once")
+    try:
+        wait_ready(group)
+        registry = RegistryClient(registry_url)
+        steady = {"rate": rate, "schema": SCHEMA, "event_type": EVENT_TYPE}
+        warmup = publish_steady(
+            servers, registry, source, **steady, seconds=2, id_prefix=WARMUP_PREFIX
+        )
+        count = publish_steady(servers, registry, source, **steady, seconds=10)
+        return router_latency_ms(servers, source, target, count, warmup)
+    finally:
+        group.stop()
 
 
 def start_router(
@@ -174,7 +240,7 @@ def start_router(
     """Start one router worker process and return its group, for the caller to stop."""
     group = WorkerGroup(
         topology="router",
-        folder=folder / "workers",
+        folder=folder / f"workers-{source}",
         environment={
             "KEYBUS_BOOTSTRAP_SERVERS": servers,
             "KEYBUS_REGISTRY_URL": registry_url,
@@ -197,23 +263,33 @@ def main() -> None:
         try:
             registry.wait_ready(primary=True)
             result = measure(servers, registry.url, count, folder)
+            latency = measure_latency(servers, registry.url, folder, LATENCY_RATE)
         finally:
             registry.stop()
     raw, routed = result["rates"]["raw loop"], result["rates"]["router"]
     exactly_once = result["rates"]["router exactly once"]
+    cpu = result["cpu_us"]
     section = f"""## router: Faust router next to a raw consume-match-produce loop
 
 {count:,} records ({PARTITIONS} partitions) against {RULES} rules giving {result["expected"]:,}
-outputs; one Faust worker (at least once, batches of up to 500 records) against one
+outputs; one Faust worker (batches of what was fetched, up to 500 records) against one
 confluent-kafka consumer and producer doing the same decoding and matching.
 
-| pipeline | records/s | ratio to raw loop |
-| --- | ---: | ---: |
-| raw confluent-kafka loop | {raw:,.0f} | 1.00 |
-| router topology (Faust), at least once | {routed:,.0f} | {routed / raw:.2f} |
-| router topology (Faust), exactly once | {exactly_once:,.0f} | {exactly_once / raw:.2f} |
+| pipeline | records/s | ratio to raw loop | CPU µs/record | CPU ratio (raw / this) |
+| --- | ---: | ---: | ---: | ---: |
+| raw confluent-kafka loop | {raw:,.0f} | 1.00 | {cpu["raw loop"]:.0f} | 1.00 |
+| router topology (Faust), at least once | {routed:,.0f} | {routed / raw:.2f} \
+| {cpu["router"]:.0f} | {cpu["raw loop"] / cpu["router"]:.2f} |
+| router topology (Faust), exactly once | {exactly_once:,.0f} | {exactly_once / raw:.2f} \
+| {cpu["router exactly once"]:.0f} | {cpu["raw loop"] / cpu["router exactly once"]:.2f} |
 
-Exactly once runs at {exactly_once / routed:.2f} of at least once.
+Exactly once runs at {exactly_once / routed:.2f} of at least once by rate and
+{cpu["router"] / cpu["router exactly once"]:.2f} by CPU time.
+
+Added latency at a steady {LATENCY_RATE:,} events/s for 10 s after 2 s of warm-up, every
+event matching one rule (at least once): from the source record's append time to its
+output's append time, both stamped by the broker. p50 {latency["p50"]:.0f} ms,
+p90 {latency["p90"]:.0f} ms, p99 {latency["p99"]:.0f} ms, max {latency["max"]:.0f} ms.
 
 Both share the two cores with the broker and the registry. The router's per-record
 cost is Faust's event handling (aiokafka, one asyncio task) on top of the same decoding

@@ -29,7 +29,20 @@ class StreamSettings(BaseSettings):
     )
     batch_size: int = Field(default=500, ge=1, description="Records taken per batch.")
     batch_within_s: float = Field(
-        default=0.05, gt=0, description="Maximum wait for a batch to fill, in seconds."
+        default=0.005,
+        gt=0,
+        description=(
+            "Maximum wait for a batch to fill, in seconds; each batch waits this long unless"
+            " it reaches batch_size first, so it adds to latency."
+        ),
+    )
+    transaction_interval_s: float = Field(
+        default=0.1,
+        gt=0,
+        description=(
+            "How long an exactly-once transaction stays open before it commits, in seconds;"
+            " read_committed consumers see outputs after the commit."
+        ),
     )
     data_dir: Path = Field(
         default=Path(".keybus/streams"), description="Folder for Faust's local state."

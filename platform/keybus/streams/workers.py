@@ -128,11 +128,19 @@ class WorkerGroup:
     def _marker(self, index: int) -> str:
         return str(self.folder / f"worker-{index}.data")
 
+    @staticmethod
+    def _loop_option() -> list[str]:
+        # uvloop runs Faust's per-record asyncio work (tasks, callbacks, queues) in C.
+        if importlib.util.find_spec("uvloop") is None:
+            return []
+        return ["--loop", "uvloop"]
+
     def _command(self, module: str, index: int) -> list[str]:
         return [
             sys.executable,
             "-m",
             "faust",
+            *self._loop_option(),
             "--datadir",
             self._marker(index),
             "-A",
