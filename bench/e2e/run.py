@@ -1,7 +1,7 @@
 """End-to-end latency: publish, through the router topology, to a projection updated.
 
 A publisher process sends DoorUnlocked events with the keybus producer at a steady rate.
-One Faust worker of `topologies/router.py` routes them to a target topic, and a keybus
+Two Faust workers of `topologies/router.py` route them to a target topic, and a keybus
 projection runner applies them to SQLite. The latency of an event is the time from its
 `occurred_at` (set just before publishing) to the commit of the SQLite transaction that
 applied it. The raw baseline, measured in the same run by another process, is a plain
@@ -41,6 +41,8 @@ from keybus.streams.workers import WorkerGroup
 from keybus.testing.registry import start_registry
 
 PARTITIONS = 6
+ROUTER_WORKERS = 2
+"""Router workers, as deploy/processors.yaml runs them; they share the source partitions."""
 TARGET_RATE = 2_000
 SEARCH_RATES = (100, 250, 500, 1_000, 2_000, 4_000, 8_000, 16_000)
 WARMUP_S = 3.0
@@ -189,8 +191,8 @@ class Pipeline:
             DoorUnlocked(lock_id="warm", method=AccessMethod.KEY), topic=self.source
         )
         self.published += 1
-        self.router.start(1)
-        self.router.wait_healthy(1, seconds=3.0)
+        self.router.start(ROUTER_WORKERS)
+        self.router.wait_healthy(ROUTER_WORKERS, seconds=3.0)
         self._thread.start()
         deadline = time.monotonic() + 120
         while self.arrived == 0:
@@ -337,7 +339,8 @@ def render(main_step: Step, search: list[Step], seconds: float, capacity: dict[s
         [
             "## e2e: publish, router, projection updated",
             "",
-            f"{os.cpu_count()} cores ({cpu_model()}); broker, registry, one router worker, the "
+            f"{os.cpu_count()} cores ({cpu_model()}); broker, registry, two router workers "
+            "(as deploy/processors.yaml runs them), the "
             "publisher process, the raw consumer process and the projection all share them. "
             f"{WARMUP_S:.0f} s of warm-up are not counted; the main run measures {seconds:.0f} s. "
             "e2e: from `occurred_at` (set just before publish, millisecond precision) to the "
