@@ -51,8 +51,10 @@ def test_demo_accounts_for_every_event(tmp_path: Path) -> None:
     assert "Stopped everything the demo started" in result.stdout
     output = " ".join(result.stdout.split())  # rich wraps long lines
     device, notifications = re.findall(r"Accounted for: (\d+) of (\d+) (\w+)", output)
-    assert device[2] == "device" and device[0] == device[1]
-    assert notifications[2] == "notifications" and notifications[0] == notifications[1]
+    assert device[2] == "device"
+    assert device[0] == device[1]
+    assert notifications[2] == "notifications"
+    assert notifications[0] == notifications[1]
     assert int(notifications[1]) > 0
     assert re.search(r"Recipient notifier: \d+ of \d+ notifications delivered, \d+ of", output)
     assert re.search(r"in the dead letters \([^)]*not-retryable \(NoRecipientError\)", output)

@@ -117,7 +117,7 @@ def _notifications(outcome: Outcome, rules: RuleSet) -> set[str]:
 
 
 def _print_notifier(everything: NotifierTally, notifications: set[str]) -> None:
-    # A region that ran the demo before also holds the notifications of earlier runs.
+    # A region that ran the demo before also contains the notifications of earlier runs.
     tally = NotifierTally(
         {key: n for key, n in everything.delivered.items() if key in notifications},
         {key: why for key, why in everything.dead_letters.items() if key in notifications},

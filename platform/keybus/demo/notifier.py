@@ -3,10 +3,10 @@
 It reads the router's `notifications.recipients` topic with a `RetryingConsumer`, so it
 shows the platform's retry tiers and dead letters on a service that fails the way real
 ones do. Its push gateway is simulated and fails by a fixed plan, derived from each
-record's id so that every run fails the same records: some time out once or twice and
-then succeed from a retry tier, a few always time out and reach the dead letters after the
-last attempt, and a notification for a lock without a recipient on file is rejected at
-once and parked without retrying.
+record's id, so every run fails the same records. Some time out once or twice and then
+succeed from a retry tier. A few always time out and reach the dead letters after the
+last attempt. A notification for a lock without a recipient on file is rejected at once
+and parked without retrying.
 """
 
 from __future__ import annotations

@@ -203,7 +203,7 @@ def choose_mapping_branch(
     The first valid map branch wins; among valid records, the one that shares the most
     field names with the mapping, the first on a tie.
     """
-    best, most_fields = -1, -1
+    best, max_shared = -1, -1
     for index, schema in candidates:
         resolved = named[schema] if isinstance(schema, str) else schema
         standalone = dict(resolved, __fastavro_parsed=True, __named_schemas=named)
@@ -212,6 +212,6 @@ def choose_mapping_branch(
         if resolved["type"] not in ("record", "error"):
             return index
         shared = len({field["name"] for field in resolved["fields"]} & set(value))
-        if shared > most_fields:
-            best, most_fields = index, shared
+        if shared > max_shared:
+            best, max_shared = index, shared
     return best

@@ -162,9 +162,9 @@ def _check_shape(node: Mapping[str, Any], key: str, kind: type, expected: str) -
         name = node.get("name")
         owner = f"{node.get('type')} {name!r}" if isinstance(name, str) else f"a {node.get('type')}"
         value = repr(node[key])
-        shown = value if len(value) <= 80 else value[:77] + "..."
+        excerpt = value if len(value) <= 80 else value[:77] + "..."
         raise InvalidSchemaError(
-            f"Schema attribute {key!r} of {owner} is {shown}; it must be {expected}.",
+            f"Schema attribute {key!r} of {owner} is {excerpt}; it must be {expected}.",
             schema_name=name if isinstance(name, str) else None,
         )
 

@@ -93,8 +93,8 @@ class PartitionTransactions:
         """Return the first offset of `tp` not yet written; None when nothing was committed.
 
         On the first call after an assignment this fences the partition's previous owner
-        and reads the committed offset; later calls return the offset after the
-        last record this worker wrote.
+        and reads the committed offset. Later calls return the offset after the last
+        record this worker wrote.
         """
         if tp not in self._next_offsets:
             await self._producer(tp)
