@@ -27,10 +27,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import faust
+from faust.types import Message
 from pydantic import Field
 
 from keybus.errors import KeybusError
 from keybus.registry.client import RegistryClient
+from keybus.retry.headers import dead_letter_headers
+from keybus.retry.naming import dead_letter_topic_name
+from keybus.retry.policy import DeadLetterReason
 from keybus.schemas.catalog import Catalog
 from keybus.serde import AvroDeserializer, AvroSerializer
 from keybus.streams import StreamSettings, make_app
@@ -64,7 +68,7 @@ class EnricherSettings(StreamSettings):
 settings = EnricherSettings()
 APP_NAME = settings.app_id or "keybus-enricher"
 WAIT_TOPIC = f"{settings.enrich_source}.{APP_NAME}.wait"
-DEAD_LETTER_TOPIC = f"{settings.enrich_source}.{APP_NAME}.dlq"
+DEAD_LETTER_TOPIC = dead_letter_topic_name(settings.enrich_source, APP_NAME)
 policy = EnrichmentPolicy(
     missing=settings.enrich_missing,
     wait_ms=settings.enrich_wait_ms,
@@ -98,7 +102,7 @@ async def enrich(stream: faust.StreamT[Any]) -> AsyncIterator[None]:
         if message.topic == settings.enrich_reference:
             remember(message.key, message.value)
         else:
-            await handle(message.key, message.value, _headers(message.headers), attempt=1)
+            await handle(message, _headers(message.headers), attempt=1)
         yield None
 
 
@@ -115,7 +119,7 @@ async def retry_waiting(stream: faust.StreamT[Any]) -> AsyncIterator[None]:
         if delay_s > 0:
             await asyncio.sleep(min(delay_s, policy.wait_ms / 1000))
         kept = [(name, data) for name, data in headers if name not in (ATTEMPT_HEADER, DUE_HEADER)]
-        await handle(message.key, message.value, kept, attempt=attempt)
+        await handle(message, kept, attempt=attempt)
         yield None
 
 
@@ -132,19 +136,25 @@ def remember(key: bytes | None, value: bytes | None) -> None:
     directory[lock_id] = {"site_id": entry["site_id"], "owner_id": entry["owner_id"]}
 
 
-async def handle(
-    key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]], *, attempt: int
-) -> None:
+async def handle(message: Message, headers: list[tuple[str, bytes]], *, attempt: int) -> None:
     """Enrich one event, let it wait, or park it as a dead letter when it cannot be read."""
+    key, value = message.key, message.value
     try:
         decoded = deserializer.decode(value)
     except KeybusError as exc:
         logger.warning("undecodable lock event parked topic=%s error=%s", DEAD_LETTER_TOPIC, exc)
-        error = [
-            ("keybus_error_type", type(exc).__name__.encode()),
-            ("keybus_error_message", str(exc)[:1000].encode()),
-        ]
-        await dead_letters.send(key=key, value=value, headers=[*headers, *error])
+        parked_headers = dead_letter_headers(
+            headers,
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+            timestamp_ms=None if message.timestamp is None else int(message.timestamp * 1000),
+            group=APP_NAME,
+            error=exc,
+            reason=DeadLetterReason.NOT_RETRYABLE,
+            now_ms=_now_ms(),
+        )
+        await dead_letters.send(key=key, value=value, headers=parked_headers)
         return
     event = decoded.value
     reference = directory.get(str(event["lock_id"]))

@@ -9,7 +9,7 @@ matched against the rules of its topic, and sent unchanged (or reshaped by the r
 input transform) to each target of each matching rule, with its headers kept and a
 `keybus_rule` header added. Records that match no rule are counted and, when a
 catch-all topic is set, sent there. Records that cannot be decoded go to
-`<topic>.keybus-router.dlq`.
+`<topic>.keybus-router.dlq` with the dead-letter headers that `keybus dlq` reads.
 
 Records are routed in batches of what the worker has already fetched. With
 at_least_once, a batch's outputs are sent together and acknowledged before its records
@@ -66,7 +66,7 @@ router = RecordRouter(
     lambda: watcher.ruleset,
     decoder,
     catch_all_topic=settings.catch_all_topic,
-    dead_letter_topic=lambda topic: f"{topic}.{APP_NAME}.dlq",
+    group=APP_NAME,
 )
 transactions = (
     PartitionTransactions(
@@ -177,6 +177,7 @@ def route_message(message: Message) -> RoutingOutcome:
         _headers(message.headers),
         partition=message.partition,
         offset=message.offset,
+        timestamp_ms=None if message.timestamp is None else int(message.timestamp * 1000),
     )
 
 

@@ -13,6 +13,7 @@ from confluent_kafka import Consumer
 from keybus.batches import poll_batch
 from keybus.demo.simulation import DEVICE_TOPIC, SimulationLog
 from keybus.registry.client import RegistryClient
+from keybus.retry.headers import ERROR_TYPE
 from keybus.routing import RuleSet
 from keybus.serde import AvroDeserializer
 
@@ -102,9 +103,9 @@ def _account(record: Any, outcome: Outcome, log: SimulationLog, decoder: AvroDes
     record_id = headers.get("ce_id", "")
     topic = record.topic()
     if topic == ROUTER_DEAD_LETTERS and record_id in log.broken:
-        outcome.router_dead_letters[record_id] = headers.get("keybus_error_type", "?")
+        outcome.router_dead_letters[record_id] = _error_name(headers)
     elif topic == ENRICHER_DEAD_LETTERS and record_id in log.broken:
-        outcome.enricher_dead_letters[record_id] = headers.get("keybus_error_type", "?")
+        outcome.enricher_dead_letters[record_id] = _error_name(headers)
     elif record_id not in log.device_events:
         return
     elif topic == CATCH_ALL_TOPIC:
@@ -121,3 +122,8 @@ def _account(record: Any, outcome: Outcome, log: SimulationLog, decoder: AvroDes
     else:
         rule = headers.get("keybus_rule", "?")
         outcome.routed.setdefault(rule, set()).add(record_id)
+
+
+def _error_name(headers: dict[str, str]) -> str:
+    """The class name of the error in a dead letter's headers, without its module."""
+    return headers.get(ERROR_TYPE, "?").rpartition(".")[2]

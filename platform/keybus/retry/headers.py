@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import linecache
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -30,6 +31,7 @@ __all__ = [
     "REPLAY_COUNT",
     "RETRY_TIER",
     "FailureState",
+    "dead_letter_headers",
     "describe_error",
     "user_headers",
     "write_headers",
@@ -235,3 +237,32 @@ def write_headers(record_headers: Headers, state: FailureState) -> list[tuple[st
     headers = list(user_headers(record_headers))
     headers.extend((name, str(value).encode()) for name, value in fields if value is not None)
     return headers
+
+
+def dead_letter_headers(
+    record_headers: Sequence[tuple[str, bytes]],
+    *,
+    topic: str,
+    partition: int,
+    offset: int,
+    timestamp_ms: int | None,
+    group: str,
+    error: BaseException,
+    reason: str,
+    now_ms: int,
+) -> list[tuple[str, bytes]]:
+    """Return the headers of a record parked at its first failure, without any retry.
+
+    Stream processors park records that no attempt can fix, such as undecodable bytes,
+    with the same bookkeeping as a retrying consumer, so `keybus dlq` lists and replays
+    them alike.
+    """
+    state = FailureState(
+        original_topic=topic,
+        original_partition=partition,
+        original_offset=offset,
+        original_timestamp_ms=timestamp_ms,
+        group=group,
+    )
+    parked = state.failed(error, now_ms).evolve(dead_letter_reason=reason)
+    return write_headers(tuple(record_headers), parked)

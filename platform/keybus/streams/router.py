@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from keybus.errors import KeybusError
+from keybus.retry.headers import dead_letter_headers
+from keybus.retry.naming import dead_letter_topic_name
+from keybus.retry.policy import DeadLetterReason
 from keybus.routing import RuleSet, routing_document
 
 __all__ = [
@@ -28,9 +32,6 @@ logger = logging.getLogger(__name__)
 
 RULE_HEADER = "keybus_rule"
 """Header naming the rule that sent a record to its target."""
-
-ERROR_TYPE_HEADER = "keybus_error_type"
-ERROR_MESSAGE_HEADER = "keybus_error_message"
 
 Headers = list[tuple[str, bytes]]
 Decode = Callable[[bytes], Any]
@@ -75,8 +76,9 @@ class RecordRouter:
             to the next record.
         decode: turns the record value into the event under `detail`.
         catch_all_topic: where records that match no rule go; None counts them only.
-        dead_letter_topic: returns the topic for records that cannot be decoded; they are
-            never dropped.
+        group: the router's consumer group. A record that cannot be decoded is never
+            dropped: it goes to `<topic>.<group>.dlq` with the dead-letter headers of
+            `keybus.retry`, so `keybus dlq` lists and replays it.
     """
 
     def __init__(
@@ -85,12 +87,12 @@ class RecordRouter:
         decode: Decode,
         *,
         catch_all_topic: str | None,
-        dead_letter_topic: Callable[[str], str],
+        group: str,
     ) -> None:
         self.rules = rules
         self.decode = decode
         self.catch_all_topic = catch_all_topic
-        self.dead_letter_topic = dead_letter_topic
+        self.group = group
         self.stats = RoutingStats()
 
     def route(
@@ -102,6 +104,7 @@ class RecordRouter:
         *,
         partition: int | None = None,
         offset: int | None = None,
+        timestamp_ms: int | None = None,
     ) -> RoutingOutcome:
         """Return the outputs of one record."""
         self.stats.records += 1
@@ -109,7 +112,9 @@ class RecordRouter:
         try:
             detail = self.decode(value) if value is not None else None
         except KeybusError as exc:
-            return self._undecodable(topic, key, value, kept, exc)
+            return self._undecodable(
+                topic, key, value, kept, exc, position=(partition or 0, offset or 0, timestamp_ms)
+            )
         document = routing_document(
             detail, topic=topic, key=key, headers=kept, partition=partition, offset=offset
         )
@@ -142,14 +147,28 @@ class RecordRouter:
         return RoutingOutcome((Output(self.catch_all_topic, key, value, headers),), ())
 
     def _undecodable(
-        self, topic: str, key: bytes | None, value: bytes | None, headers: Headers, exc: Exception
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        headers: Headers,
+        exc: Exception,
+        *,
+        position: tuple[int, int, int | None],
     ) -> RoutingOutcome:
         self.stats.undecodable += 1
-        target = self.dead_letter_topic(topic)
+        target = dead_letter_topic_name(topic, self.group)
         logger.warning("undecodable record parked topic=%s target=%s error=%s", topic, target, exc)
-        error_headers = [
-            *headers,
-            (ERROR_TYPE_HEADER, type(exc).__name__.encode()),
-            (ERROR_MESSAGE_HEADER, str(exc)[:1000].encode()),
-        ]
-        return RoutingOutcome((Output(target, key, value, error_headers),), (), undecodable=True)
+        partition, offset, timestamp_ms = position
+        parked_headers = dead_letter_headers(
+            headers,
+            topic=topic,
+            partition=partition,
+            offset=offset,
+            timestamp_ms=timestamp_ms,
+            group=self.group,
+            error=exc,
+            reason=DeadLetterReason.NOT_RETRYABLE,
+            now_ms=int(time.time() * 1000),
+        )
+        return RoutingOutcome((Output(target, key, value, parked_headers),), (), undecodable=True)

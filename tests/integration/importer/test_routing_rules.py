@@ -84,7 +84,7 @@ def test_example_rules_route_real_activities(
         lambda: rules,
         RegistryDecoder(schema_registry),
         catch_all_topic=None,
-        dead_letter_topic=lambda name: f"{name}.dlq",
+        group="importer-routing",
     )
 
     routed: Counter[str] = Counter()

@@ -44,7 +44,7 @@ def _router(catch_all: str | None = None) -> RecordRouter:
         lambda: ruleset,
         _decode,
         catch_all_topic=catch_all,
-        dead_letter_topic=lambda topic: f"{topic}.router.dlq",
+        group="router",
     )
 
 
@@ -114,15 +114,31 @@ def test_rules_of_other_source_do_not_apply() -> None:
 def test_undecodable_goes_to_dead_letters_with_reason() -> None:
     router = _router()
 
-    outcome = router.route("locks", b"k", b"\x07garbage", [("ce_id", b"1")])
+    outcome = router.route(
+        "locks",
+        b"k",
+        b"\x07garbage",
+        [("ce_id", b"1")],
+        partition=2,
+        offset=41,
+        timestamp_ms=1_700_000_000_000,
+    )
 
     [output] = outcome.outputs
     headers = dict(output.headers)
     assert outcome.undecodable
     assert output.topic == "locks.router.dlq"
     assert output.value == b"\x07garbage"
-    assert headers["keybus_error_type"] == b"WireFormatError"
-    assert b"not framed" in headers["keybus_error_message"]
+    assert headers["ce_id"] == b"1"
+    assert headers["keybus-error-type"].endswith(b".WireFormatError")
+    assert b"not framed" in headers["keybus-error-message"]
+    assert headers["keybus-dead-letter-reason"] == b"not-retryable"
+    assert headers["keybus-original-topic"] == b"locks"
+    assert headers["keybus-original-partition"] == b"2"
+    assert headers["keybus-original-offset"] == b"41"
+    assert headers["keybus-original-timestamp-ms"] == b"1700000000000"
+    assert headers["keybus-consumer-group"] == b"router"
+    assert headers["keybus-attempts"] == b"1"
     assert router.stats.undecodable == 1
 
 
