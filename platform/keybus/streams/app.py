@@ -7,6 +7,7 @@ from typing import Any
 
 import faust
 
+from keybus.errors import ConfigurationError
 from keybus.streams.settings import StreamSettings
 
 __all__ = ["make_app"]
@@ -19,7 +20,21 @@ def make_app(name: str, settings: StreamSettings, **overrides: Any) -> faust.App
 
     Topics are created with one replica, matching the local single-broker regions; the
     producer waits for all in-sync replicas, as every keybus producer does.
+
+    Faust's own exactly-once mode is not offered: after a rebalance it can keep a fenced
+    producer and commit the offsets of a failed batch. A topology that writes its outputs
+    and offsets in its own transactions, as the router does, handles `exactly_once`
+    itself and passes the Faust guarantee it runs under in `overrides`.
+
+    Raises:
+        ConfigurationError: `exactly_once` was set for a topology that does not handle it.
     """
+    if settings.processing_guarantee == "exactly_once" and "processing_guarantee" not in overrides:
+        raise ConfigurationError(
+            f"Topology {name!r} does not support KEYBUS_PROCESSING_GUARANTEE=exactly_once; "
+            "only the router writes its outputs and offsets in its own transactions. "
+            "Run it with at_least_once and let its consumers skip repeated events by ce_id."
+        )
     datadir = settings.data_dir / name
     datadir.mkdir(parents=True, exist_ok=True)
     servers = ",".join(f"kafka://{server}" for server in settings.bootstrap_servers.split(","))
