@@ -160,6 +160,7 @@ class Pipeline:
             f"    targets: [{self.target}]\n"
         )
         self.router = WorkerGroup(
+            with_parent=True,
             topology="router",
             folder=folder / "router",
             environment={

@@ -239,6 +239,7 @@ def start_router(
 ) -> WorkerGroup:
     """Start one router worker process and return its group, for the caller to stop."""
     group = WorkerGroup(
+        with_parent=True,
         topology="router",
         folder=folder / f"workers-{source}",
         environment={

@@ -33,14 +33,27 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def _throwaway_regions(home: Path) -> Iterator[tuple[LocalKafka, LocalKafka, LocalMirrorMaker]]:
-    east = LocalKafka(name="drill-east", port=_free_port(), controller_port=_free_port(), home=home)
-    west = LocalKafka(name="drill-west", port=_free_port(), controller_port=_free_port(), home=home)
+    east = LocalKafka(
+        name="drill-east",
+        port=_free_port(),
+        controller_port=_free_port(),
+        home=home,
+        with_parent=True,
+    )
+    west = LocalKafka(
+        name="drill-west",
+        port=_free_port(),
+        controller_port=_free_port(),
+        home=home,
+        with_parent=True,
+    )
     mirror = LocalMirrorMaker(
         name="drill",
         clusters={"east": east.bootstrap_servers, "west": west.bootstrap_servers},
         overrides=DRILL_MIRROR_SETTINGS,
         targets=("west",),
         home=home,
+        with_parent=True,
     )
     try:
         for process in (east, west, mirror):

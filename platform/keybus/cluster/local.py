@@ -66,7 +66,9 @@ class LocalKafka:
 
     Several clusters run side by side when each has its own name and ports. All files
     of a cluster (server.properties, data/, kafka.log, kafka.pid) stay in its folder,
-    so `stop()` only ever signals the process that this cluster started.
+    so `stop()` only ever signals the process that this cluster started. A throwaway
+    cluster sets `with_parent`, so that its broker stops when the process that started
+    it dies, even without running `stop()`.
     """
 
     name: str
@@ -78,6 +80,7 @@ class LocalKafka:
     start_timeout_s: float = 90.0
     stop_timeout_s: float = 30.0
     distribution: KafkaDistribution | None = None
+    with_parent: bool = False
 
     def __post_init__(self) -> None:
         if self.distribution is None:
@@ -158,7 +161,13 @@ class LocalKafka:
             report(f"Formatting storage of cluster '{self.name}'")
             self._format(java)
         report(f"Starting Kafka cluster '{self.name}' on {self.bootstrap_servers}")
-        pid = spawn(self._broker_command(java), self.log_path, self.pid_file, self.folder)
+        pid = spawn(
+            self._broker_command(java),
+            self.log_path,
+            self.pid_file,
+            self.folder,
+            with_parent=self.with_parent,
+        )
         logger.info("started kafka cluster=%s pid=%s port=%s", self.name, pid, self.port)
         self.wait_until_ready()
         return True

@@ -82,6 +82,8 @@ class LocalMirrorMaker:
     start_timeout_s: float = 90.0
     stop_timeout_s: float = 30.0
     distribution: KafkaDistribution | None = None
+    with_parent: bool = False
+    """Stop MirrorMaker when the process that started it dies; set by throwaway regions."""
 
     def __post_init__(self) -> None:
         if self.distribution is None:
@@ -134,7 +136,13 @@ class LocalMirrorMaker:
         self.properties_path.write_text(self.render_properties())
         self.log_path.write_text("")
         report(f"Starting MirrorMaker '{self.name}' ({self.topology})")
-        pid = spawn(self._command(java), self.log_path, self.pid_file, self.folder)
+        pid = spawn(
+            self._command(java),
+            self.log_path,
+            self.pid_file,
+            self.folder,
+            with_parent=self.with_parent,
+        )
         logger.info("started mirrormaker name=%s pid=%s topology=%s", self.name, pid, self.topology)
         self._wait_until_started()
         return True

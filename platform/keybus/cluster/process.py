@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -19,9 +21,12 @@ __all__ = [
     "read_pid",
     "spawn",
     "stop_pid",
+    "stop_with_parent",
 ]
 
 logger = logging.getLogger(__name__)
+
+_PR_SET_PDEATHSIG = 1
 
 
 def is_port_free(port: int, host: str = "127.0.0.1") -> bool:
@@ -61,14 +66,30 @@ def pid_alive(pid: int, marker: str) -> bool:
     return not cmdline or marker.encode() in cmdline
 
 
+def stop_with_parent() -> None:
+    """Ask Linux to send SIGTERM to this process when its parent dies, even by SIGKILL.
+
+    Call it in the child between fork and exec (`preexec_fn`). Elsewhere it does nothing.
+    """
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def spawn(
     command: Sequence[str],
     log_path: Path,
     pid_file: Path,
     cwd: Path,
     env: Mapping[str, str] | None = None,
+    *,
+    with_parent: bool = False,
 ) -> int:
-    """Start `command` in its own session, append its output to `log_path`, record its pid."""
+    """Start `command` in its own session, append its output to `log_path`, record its pid.
+
+    With `with_parent`, the process gets SIGTERM when the calling process dies in any
+    way, so a crashed test run or benchmark leaves no broker behind.
+    """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
         process = subprocess.Popen(
@@ -79,6 +100,7 @@ def spawn(
             cwd=cwd,
             env=None if env is None else dict(env),
             start_new_session=True,
+            preexec_fn=stop_with_parent if with_parent else None,  # noqa: PLW1509 - prctl only
         )
     pid_file.write_text(f"{process.pid}\n")
     return process.pid

@@ -74,6 +74,7 @@ class DemoPlatform:
         }
         for topology in ("router", "enricher", "commands"):
             group = WorkerGroup(
+                with_parent=True,
                 topology=topology,
                 folder=keybus_home() / "demo" / topology,
                 environment=environment,

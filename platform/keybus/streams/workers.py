@@ -45,6 +45,8 @@ class WorkerGroup:
     Workers share the topology's consumer group, so Kafka spreads the source partitions
     over them and moves a stopped worker's partitions to the others. Each worker keeps its
     local state in its own folder (`worker-<index>.data`), which also marks its process.
+    With `with_parent`, the workers stop when the process that started them dies, as
+    tests and benchmarks need; workers that outlive their starter leave it False.
     """
 
     topology: str
@@ -52,6 +54,7 @@ class WorkerGroup:
     environment: dict[str, str]
     stop_timeout_s: float = 30.0
     module: str | None = None
+    with_parent: bool = False
 
     def pid_file(self, index: int) -> Path:
         """Return the pid file of worker `index`."""
@@ -79,6 +82,7 @@ class WorkerGroup:
                         **self.environment,
                         "KEYBUS_DATA_DIR": self._marker(index),
                     },
+                    with_parent=self.with_parent,
                 )
                 logger.info("started worker topology=%s index=%s pid=%s", self.topology, index, pid)
             pids.append(pid)

@@ -112,6 +112,7 @@ def local_kafka(prefix: str, **overrides: object) -> Iterator[LocalKafka]:
             port=free_port(),
             controller_port=free_port(),
             home=Path(folder),
+            with_parent=True,
             **overrides,  # type: ignore[arg-type]
         )
         try:

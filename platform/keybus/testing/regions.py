@@ -88,6 +88,7 @@ def run_two_regions(
             overrides=settings,
             targets=("west",) if topology == "active-passive" else (),
             home=Path(folder),
+            with_parent=True,
         )
         mirror.start()
         stack.callback(mirror.stop)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import signal
@@ -16,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from keybus.cluster.process import stop_with_parent
 from keybus.testing.backends import KafkaEndpoint, free_port
 
 __all__ = [
@@ -29,7 +29,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _READY_TIMEOUT_S = 60.0
-_PR_SET_PDEATHSIG = 1
 
 
 class RegistryProcess:
@@ -92,13 +91,6 @@ class RegistryProcess:
             return "(no log)"
 
 
-def _stop_with_parent() -> None:
-    """Ask Linux to send SIGTERM to the child when the test process dies, even by SIGKILL."""
-    if sys.platform == "linux":
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
 def start_registry(
     bootstrap_servers: str,
     *,
@@ -131,7 +123,7 @@ def start_registry(
             stdout=log,
             stderr=subprocess.STDOUT,
             env=environment,
-            preexec_fn=_stop_with_parent,  # noqa: PLW1509 - only calls prctl before exec
+            preexec_fn=stop_with_parent,  # noqa: PLW1509 - only calls prctl before exec
         )
     logger.info("Started registry pid=%s port=%s schemas_topic=%s", process.pid, port, topic)
     return RegistryProcess(process, f"http://127.0.0.1:{port}", topic, log_path)

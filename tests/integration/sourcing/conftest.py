@@ -97,6 +97,7 @@ def running_handler(
     app_id = f"commands-{prefix.rstrip('-')}"
     create_stream_topics(admin, prefix, [DELIVERY.name, ACCESS_GRANT.name])
     group = WorkerGroup(
+        with_parent=True,
         topology="commands",
         folder=folder,
         environment={

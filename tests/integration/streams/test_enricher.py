@@ -87,6 +87,7 @@ def test_enricher_joins_late_and_missing_references(
     unlocks = _serializer("com.example.access.DoorUnlocked", registry)
     producer = Producer({"bootstrap.servers": kafka.bootstrap_servers, "enable.idempotence": True})
     group = WorkerGroup(
+        with_parent=True,
         topology="enricher",
         folder=tmp_path / "workers",
         environment={

@@ -56,6 +56,7 @@ def test_commits_continue_after_partition_returns(
             producer.produce(name, value=str(n).encode(), partition=partition)
     producer.flush(30)
     group = WorkerGroup(
+        with_parent=True,
         topology="slow_app",
         module="slow_app",
         folder=tmp_path / "workers",

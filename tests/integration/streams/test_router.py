@@ -117,6 +117,7 @@ def test_router_kill_one_worker_loses_nothing(
 ) -> None:
     source, kind_a, low = topic(partitions=4), topic(partitions=2), topic(partitions=2)
     group = WorkerGroup(
+        with_parent=True,
         topology="router",
         folder=tmp_path / "workers",
         environment={

@@ -61,6 +61,7 @@ def test_undecodable_record_parked_for_dlq(
         f"    pattern: {{type: [{{exists: true}}]}}\n    targets: [{target}]\n"
     )
     group = WorkerGroup(
+        with_parent=True,
         topology="router",
         folder=tmp_path / "workers",
         environment={
