@@ -220,7 +220,57 @@ def rules_from_data(data: Any, *, origin: str = "<memory>") -> RuleSet:
             )  # fmt: skip
         seen[rule.name] = index
     rules = [_build_rule(rule, index, origin) for index, rule in enumerate(model.rules)]
+    _reject_cycles(rules, origin)
     return RuleSet(rules, origin=origin)
+
+
+def _reject_cycles(rules: Sequence[Rule], origin: str) -> None:
+    """Reject rules whose targets lead back to their own source.
+
+    The router writes a matching record to every target, and a target that some rule
+    reads is routed again. A chain of rules that returns to a topic it started from can
+    copy records without end. It is rejected whatever the patterns say: the router
+    drops the `keybus_rule` header of each record it reads, so a routed copy looks like
+    an original to the next rule.
+    """
+    reads: dict[str, list[Rule]] = {}
+    for rule in rules:
+        reads.setdefault(rule.source, []).append(rule)
+    finished: set[str] = set()
+    for start in reads:
+        chain = _cycle_from(start, reads, finished, [])
+        if chain:
+            steps = ", ".join(
+                f"{rule.name!r} ({rule.source} -> {target})" for rule, target in chain
+            )
+            raise RulesFileError(
+                f"rules form a loop that would copy records without end: {steps}; "
+                "send the records to a topic that no rule in the chain reads",
+                file=origin, rule=chain[0][0].name,
+            )  # fmt: skip
+
+
+def _cycle_from(
+    topic: str,
+    reads: dict[str, list[Rule]],
+    finished: set[str],
+    path: list[tuple[Rule, str]],
+) -> list[tuple[Rule, str]]:
+    """Return the (rule, target) steps of a loop reachable from `topic`, or an empty list."""
+    if topic in finished:
+        return []
+    on_path = [step[0].source for step in path]
+    for rule in reads.get(topic, ()):
+        for target in rule.targets:
+            step = [*path, (rule, target)]
+            if target in on_path or target == rule.source:
+                first = on_path.index(target) if target in on_path else len(path)
+                return step[first:]
+            cycle = _cycle_from(target, reads, finished, step)
+            if cycle:
+                return cycle
+    finished.add(topic)
+    return []
 
 
 def load_rules(path: Path | str) -> RuleSet:

@@ -187,3 +187,48 @@ def test_empty_file_rejected(tmp_path: Path) -> None:
         load_rules(path)
 
     assert "top level must be a mapping with a 'rules' list, not NoneType" in str(caught.value)
+
+
+def _chain(*rules: tuple[str, str, list[str]]) -> dict[str, Any]:
+    return {
+        "version": 1,
+        "rules": [
+            {"name": name, "source": source, "pattern": {"type": ["x"]}, "targets": targets}
+            for name, source, targets in rules
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("rules", "named", "steps"),
+    [
+        ([("echo", "a", ["a"])], "echo", "'echo' (a -> a)"),
+        (
+            [("ab", "a", ["b"]), ("bc", "b", ["c"]), ("ca", "c", ["a"])],
+            "ab",
+            "'ab' (a -> b), 'bc' (b -> c), 'ca' (c -> a)",
+        ),
+        (
+            [("in", "a", ["b"]), ("bc", "b", ["c"]), ("cb", "c", ["x", "b"])],
+            "bc",
+            "'bc' (b -> c), 'cb' (c -> b)",
+        ),
+    ],
+)
+def test_rule_loops_rejected(
+    rules: list[tuple[str, str, list[str]]], named: str, steps: str
+) -> None:
+    with pytest.raises(RulesFileError) as caught:
+        rules_from_data(_chain(*rules))
+
+    assert caught.value.rule == named
+    assert steps in caught.value.reason
+    assert "loop" in caught.value.reason
+
+
+def test_rule_chains_without_loop_accepted() -> None:
+    ruleset = rules_from_data(
+        _chain(("ab", "a", ["b", "d"]), ("bd", "b", ["d"]), ("dx", "d", ["x"]), ("ad", "a", ["d"]))
+    )
+
+    assert len(ruleset) == 4
