@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from keybus.retry.naming import replay_ledger_topic_name
 from keybus.topics import TopicSpecError, load_topics
 
 REPO = Path(__file__).resolve().parents[3]
@@ -22,6 +23,17 @@ def test_repository_topics_file_is_valid() -> None:
 
     assert specs
     assert len({spec.name for spec in specs}) == len(specs)
+
+
+def test_repository_dead_letters_have_replay_ledgers() -> None:
+    specs = {spec.name: spec for spec in load_topics(REPO / "deploy" / "topics.yaml")}
+    dead_letter_topics = [name for name in specs if name.endswith(".dlq")]
+
+    assert dead_letter_topics
+    for name in dead_letter_topics:
+        ledger = specs.get(replay_ledger_topic_name(name))
+        assert ledger is not None, f"{name} has no replay ledger, so keybus dlq replay fails"
+        assert ledger.config.get("cleanup.policy") == "compact"
 
 
 def test_config_values_become_strings(tmp_path: Path) -> None:
