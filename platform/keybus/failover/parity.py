@@ -120,7 +120,9 @@ def topic_lags(
     """Compare the end offsets of every source topic with those of its copy.
 
     NOTE: end offsets match only while a copy contains exactly the source records. A
-    topic that clients also write in the target (after a failover) shows less lag.
+    topic that clients also write in the target (after a failover) shows less lag, and
+    a topic written in transactions shows its commit markers as lag that never clears,
+    because MirrorMaker copies records and not markers.
     """
     rename = mirrored_name(topology, source_region)
     source = _user_topics(AdminClient({"bootstrap.servers": source_servers}))
