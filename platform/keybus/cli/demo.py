@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Annotated
@@ -54,7 +55,8 @@ def demo(
     notifier: RecipientNotifier | None = None
     try:
         platform.start()
-        locks, unregistered = plan_locks(deliveries)
+        run_id = uuid.uuid4().hex[:6]
+        locks, unregistered = plan_locks(deliveries, run_id)
         notifier = RecipientNotifier(platform.bootstrap_servers, set(locks) - set(unregistered))
         notifier.start()
         console.print(
@@ -67,7 +69,13 @@ def demo(
             ) as producer,
             console.status(f"Simulating a day of {deliveries} deliveries"),
         ):
-            log = simulate(producer, platform.bootstrap_servers, deliveries=deliveries, seed=seed)
+            log = simulate(
+                producer,
+                platform.bootstrap_servers,
+                deliveries=deliveries,
+                seed=seed,
+                run_id=run_id,
+            )
             producer.flush()
         console.print(
             f"Published {len(log.device_events)} device events, {log.directory_entries} lock "

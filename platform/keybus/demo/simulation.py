@@ -54,17 +54,25 @@ class SimulationLog:
     directory_entries: int = 0
 
 
-def plan_locks(deliveries: int) -> tuple[list[str], list[str]]:
-    """Return the locks of a day of `deliveries`, and those never entered in the directory."""
+def plan_locks(deliveries: int, run_id: str) -> tuple[list[str], list[str]]:
+    """Return the locks of a day of `deliveries`, and those never entered in the directory.
+
+    The locks never entered carry `run_id` in their ids, because the directory is a
+    compacted topic that keeps the locks of earlier runs.
+    """
     sites = max(1, deliveries // 25)
     locks = [f"lock-{site:03d}-{n}" for site in range(sites) for n in range(LOCKS_PER_SITE)]
-    return locks, locks[-UNREGISTERED_LOCKS:]
+    registered = locks[:-UNREGISTERED_LOCKS]
+    unregistered = [f"{lock_id}-new-{run_id}" for lock_id in locks[-UNREGISTERED_LOCKS:]]
+    return registered + unregistered, unregistered
 
 
-def simulate(producer: Producer, servers: str, *, deliveries: int, seed: int) -> SimulationLog:
+def simulate(
+    producer: Producer, servers: str, *, deliveries: int, seed: int, run_id: str
+) -> SimulationLog:
     """Publish the lock directory, then one delivery day of device events."""
     rng = random.Random(seed)
-    locks, unregistered = plan_locks(deliveries)
+    locks, unregistered = plan_locks(deliveries, run_id)
     log = SimulationLog(locks=locks, unregistered_locks=unregistered)
     for lock_id in locks[:-UNREGISTERED_LOCKS]:
         site = lock_id.split("-")[1]
