@@ -51,7 +51,9 @@ class DrillPlan:
 
     The consumer can go faster than the producer, so it keeps up with the head of the
     topic the way a healthy service does. The primary dies once the consumer has
-    handled `kill_after_consumed` events, while the producer is still sending.
+    handled `kill_after_consumed` events (half of `events` by default). The producer
+    sends that many, then holds the rest back until the primary is dead, so the
+    producer's failover is exercised whatever the count and rates.
     """
 
     events: int = 5000
@@ -116,11 +118,14 @@ def run_failover_drill(regions: DrillRegions, plan: DrillPlan | None = None) -> 
         config={"session.timeout.ms": 6000},
         health_interval_s=plan.health_interval_s,
     )
+    killed = threading.Event()
     sender = threading.Thread(
-        target=_produce, args=(producer, topic, range(plan.events), plan, ledger), daemon=True
+        target=_produce_through_loss,
+        args=(producer, topic, plan, ledger, killed),
+        daemon=True,
     )
     sender.start()
-    _consume_through_loss(consumer, regions, plan, ledger, report)
+    _consume_through_loss(consumer, regions, plan, ledger, report, killed=killed)
     report.start_sources = {
         f"{tp.topic}-{tp.partition}": start.source
         for tp, start in consumer.last_start_positions.items()
@@ -167,6 +172,25 @@ def _create_and_wait_mirrored(regions: DrillRegions, topic: str, plan: DrillPlan
     )
 
 
+def _kill_after(plan: DrillPlan) -> int:
+    return min(plan.kill_after_consumed or plan.events // 2, plan.events - 1)
+
+
+def _produce_through_loss(
+    producer: FailoverProducer,
+    topic: str,
+    plan: DrillPlan,
+    ledger: _Ledger,
+    killed: threading.Event,
+) -> None:
+    """Send the events before the kill, wait for it, then send the rest."""
+    before = _kill_after(plan)
+    _produce(producer, topic, range(before), plan, ledger)
+    if not killed.wait(plan.mirror_wait_s + plan.settle_timeout_s):
+        logger.warning("drill primary was not killed; sending the rest to it")
+    _produce(producer, topic, range(before, plan.events), plan, ledger)
+
+
 def _produce(
     producer: FailoverProducer, topic: str, indexes: range, plan: DrillPlan, ledger: _Ledger
 ) -> None:
@@ -206,8 +230,10 @@ def _consume_through_loss(
     plan: DrillPlan,
     ledger: _Ledger,
     report: DrillReport,
+    *,
+    killed: threading.Event,
 ) -> None:
-    kill_after = plan.kill_after_consumed or plan.events // 2
+    kill_after = _kill_after(plan)
     # MirrorMaker checkpoints a group only after a group refresh has found it, so the
     # primary dies once the group has checkpoints, as a long-running service's would.
     next_check = 0.0
@@ -219,6 +245,7 @@ def _consume_through_loss(
             checkpointed = _has_checkpoints(consumer, regions, plan)
     standby_ends = _end_offsets(regions.standby.bootstrap_servers, _topic_of(consumer), plan)
     regions.kill_primary()
+    killed.set()
     report.loss_at = time.monotonic()
     report.record_loss(ledger.acked(), standby_ends, regions.primary.name)
     report.consumed_at_loss = len(ledger.seen)
