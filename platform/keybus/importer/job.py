@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 import json
 import logging
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ __all__ = [
     "ImportOptions",
     "ImportPlan",
     "ImportResult",
+    "collector_paused",
     "plan_import",
     "run_import",
 ]
@@ -85,7 +88,8 @@ def plan_import(
         scan = LogScan(first.columns, None, attributes)
         return ImportPlan(scan, schema, parse_schema(schema))
     cache = RowCache(MAX_CACHED_VALUES)
-    scan = infer_columns(cache.keep(log.rows()), mapping, infer_rows=infer_rows)
+    with collector_paused():
+        scan = infer_columns(cache.keep(log.rows()), mapping, infer_rows=infer_rows)
     schema = build_schema(mapping, scan.attributes)
     return ImportPlan(scan, schema, parse_schema(schema), cache)
 
@@ -145,7 +149,29 @@ def run_import(
         ImportConflictError: an unfinished import of this file used other options.
         TransactionError: a commit failed; run the import again to resume.
     """
-    return _ImportRun(log, mapping, plan, options).run(on_progress or (lambda rows: None))
+    with collector_paused():
+        return _ImportRun(log, mapping, plan, options).run(on_progress or (lambda rows: None))
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the block, then restore its state.
+
+    Keeping a log's rows creates millions of objects, and each full collection walks all
+    of them again: for BPI Challenge 2012 that was about 0.8 of 5 CPU seconds of reading,
+    inference and building. Rows, events and records hold no reference cycles, so
+    reference counting still frees them while the collector waits.
+
+    NOTE: the pause is process-wide, so cycles other threads create meanwhile are only
+    collected after the import.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class _ImportRun:
