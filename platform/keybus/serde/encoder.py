@@ -201,10 +201,10 @@ class _EncoderWriter:
         number = self.source.local("z")
         add = self.source.add
         add(indent, f"{number} = {expression}")
-        add(indent, f"while {number} >= 128:")
-        add(indent + 1, f"append(({number} & 127) | 128)")
-        add(indent + 1, f"{number} >>= 7")
-        add(indent, f"append({number})")
+        add(indent, f"if {number} < 128:")
+        add(indent + 1, f"append({number})")
+        add(indent, "else:")
+        add(indent + 1, f"out += _varint({number})")
 
     def length_prefixed(self, expression: str, indent: int) -> None:
         data = self.source.local("b")
