@@ -142,14 +142,17 @@ class RowCache:
     def keep(self, rows: Iterator[SourceRow]) -> Iterator[SourceRow]:
         """Yield `rows` unchanged while storing each of them."""
         append = self._rows.append
+        values = self._values
         for source in rows:
-            if self.complete:
-                self._values += len(source.values)
-                if self._values > self.max_values:
-                    self._drop()
-                else:
-                    append(source)
+            values += len(source.values)
+            if values > self.max_values:
+                self._drop()
+                yield source
+                yield from rows
+                return
+            append(source)
             yield source
+        self._values = values
 
     def _drop(self) -> None:
         self.complete = False
