@@ -34,7 +34,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 from confluent_kafka import Producer as KafkaProducer
@@ -46,14 +46,14 @@ from keybus.importer import (
     EventBuilder,
     ImportOptions,
     LogMapping,
+    Reject,
     open_log,
     plan_import,
     run_import,
 )
 from keybus.importer.job import DEFAULT_BATCH_ROWS, collector_paused
 from keybus.importer.publisher import IMPORT_PRODUCER_CONFIG, EventRecordHeaders
-from keybus.serde import AvroSerializer
-from keybus.serde.codec import SchemaRegistry
+from keybus.importer.records import EventRecordEncoder
 from keybus.testing.registry import start_registry
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -145,17 +145,20 @@ def _stage_timings(path: Path) -> dict[str, float]:
     plan_s = time.process_time() - started
     builder = EventBuilder(mapping, plan.scan.attributes, log.sha256)
     started = time.process_time()
-    events = [builder.build(row) for row in plan.rows(log)]
+    events = [builder.build_fields(row) for row in plan.rows(log)]
     build_s = time.process_time() - started
-    serializer = AvroSerializer(plan.parsed, cast("SchemaRegistry", None), validate=False)
+    encoder = EventRecordEncoder.for_schema(plan.schema, plan.parsed)
+    if encoder is None:
+        raise SystemExit("The inferred schema lacks the importer's own record layout.")
     headers = EventRecordHeaders(event_type="bench.Event", source="urn:bench", trace_id="0" * 32)
+    fields = [event for event in events if not isinstance(event, Reject)]
     started = time.process_time()
-    for event in events:
-        serializer.encode_body(event, b"\x00\x00\x00\x00\x01")
+    for event in fields:
+        encoder.encode(event, b"\x00\x00\x00\x00\x01")
     encode_s = time.process_time() - started
     started = time.process_time()
-    for event in events:
-        headers(cast("dict[str, Any]", event))
+    for event in fields:
+        headers.for_event(event[0], event[3], event[1])
     headers_s = time.process_time() - started
     return {
         "read_s": read_s,

@@ -109,8 +109,11 @@ class EventRecordHeaders:
 
     def __call__(self, event: dict[str, Any]) -> Headers:
         """Return the headers of one event value built by `EventBuilder`."""
-        event_id: str = event["event_id"]
-        hour, hour_ms = divmod(event["occurred_at"], _HOUR_MS)
+        return self.for_event(event["event_id"], event["occurred_at"], event["case_id"])
+
+    def for_event(self, event_id: str, occurred_at: int, case_id: str) -> Headers:
+        """Return the headers of the event with these field values."""
+        hour, hour_ms = divmod(occurred_at, _HOUR_MS)
         hour_text = self._hours.get(hour)
         if hour_text is None:
             hour_text = self._hour_text(hour)
@@ -120,7 +123,7 @@ class EventRecordHeaders:
             self._type,
             self._source,
             ("ce_time", hour_text + _SECONDS_OF_HOUR[hour_ms // 1000] + _MILLIS[hour_ms % 1000]),
-            ("ce_subject", event["case_id"]),
+            ("ce_subject", case_id),
             self._content_type,
             (
                 "traceparent",
