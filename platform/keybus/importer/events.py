@@ -154,6 +154,8 @@ class EventBuilder:
             )
             for a in attributes
         ]
+        self._last_texts: list[str | None] = [None] * len(self._attributes)
+        self._last_values: list[Any] = [None] * len(self._attributes)
         self._known = {a.column for a in attributes} | set(mapping.role_columns)
         self._known |= set(mapping.exclude)
         if mapping.event_id is not None:
@@ -286,14 +288,21 @@ class EventBuilder:
         if not self._known.issuperset(values):
             self._reject_unknown(values, case_id)
         attributes: dict[str, Any] = {}
-        for column, name, kind, nullable, convert, missing in self._attributes:
+        last_texts = self._last_texts
+        for index, (column, name, kind, nullable, convert, missing) in enumerate(self._attributes):
             text = values.get(column)
+            # Rows of one case share the string of each case attribute, so the value
+            # converted for the previous row is reused when the text is the same object.
+            if text is last_texts[index] and text is not None:
+                attributes[name] = self._last_values[index]
+                continue
             if text is not None and text not in missing:
                 if convert is None:
                     attributes[name] = text
                     continue
                 try:
-                    attributes[name] = convert(text)
+                    attributes[name] = self._last_values[index] = convert(text)
+                    last_texts[index] = text
                 except ValueError as exc:
                     raise _RowRejectedError(
                         case_id,

@@ -48,11 +48,12 @@ DEFAULT_BATCH_ROWS = 20_000
 """Rows per transaction. Each commit waits for every record of its transaction, so
 fewer, larger transactions import faster. A rerun after a crash redoes at most one."""
 
-MAX_CACHED_VALUES = 3_000_000
+MAX_CACHED_VALUES = 2_000_000
 """Logs with up to this many values in all are kept in memory after the inference pass
 instead of being read a second time. Measured with tracemalloc, a value takes about
-51 to 66 bytes in XES logs and 101 bytes in `receipt.csv`, so the rows kept take at
-most about 200 MB for XES and 300 MB for CSV. BPI Challenge 2012 has 1.84 million."""
+131 to 156 bytes in XES logs read on the faster path, whose keys are not shared, and
+102 bytes in `receipt.csv`, so the rows kept take at most about 310 MB. BPI Challenge
+2012 has 1.82 million."""
 
 
 @dataclass(frozen=True)

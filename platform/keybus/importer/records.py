@@ -102,7 +102,10 @@ class EventRecordEncoder:
         else:
             out += self._offsets.get(offset_minutes) or self._offset(offset_minutes)
         out += self._days.get(local_days) or self._day(local_days)
-        out += varint(sequence << 1)
+        if sequence < 64:
+            out.append(sequence << 1)
+        else:
+            out += varint(sequence << 1)
         out += varint(source_row << 1)
         nullable = self._nullable_strings
         if resource is None:

@@ -16,7 +16,7 @@ Rules, applied to every timestamp column:
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import NamedTuple
 
 __all__ = [
@@ -91,19 +91,36 @@ def parse_timestamp_fields(
             f"{text!r} is not an ISO 8601 date or date-time ({exc}); expected a value "
             "such as 2011-10-11 13:45:40.276+02:00"
         ) from None
-    offset = moment.utcoffset()
-    if offset is None:
-        offset = default_zone.utcoffset(None)
+    zone = moment.tzinfo
+    if zone is None:
+        offset_us = _offset_us(default_zone)
         offset_minutes = None
     else:
-        offset_minutes = int(offset.total_seconds()) // 60
+        known = _ZONE_OFFSETS_US.get(zone)
+        offset_us = _offset_us(zone) if known is None else known
+        offset_minutes = int(offset_us / 1_000_000) // 60
     local_days = moment.toordinal() - _EPOCH_ORDINAL
     microsecond = moment.microsecond
     # Integer arithmetic on the fields in microseconds, then floored to milliseconds: the
     # same instant as subtracting datetimes, about twice as fast.
     local_s = ((local_days * 24 + moment.hour) * 60 + moment.minute) * 60 + moment.second
-    epoch_us = local_s * 1_000_000 + microsecond - offset // _ONE_US
+    epoch_us = local_s * 1_000_000 + microsecond - offset_us
     return epoch_us // 1000, offset_minutes, local_days, microsecond % 1000 != 0, len(value) == 10
+
+
+def _offset_us(zone: tzinfo) -> int:
+    """Return the UTC offset of a fixed zone in microseconds, remembering it by zone."""
+    offset = zone.utcoffset(None)
+    offset_us = 0 if offset is None else offset // _ONE_US
+    if len(_ZONE_OFFSETS_US) < _MAX_ZONES:
+        _ZONE_OFFSETS_US[zone] = offset_us
+    return offset_us
+
+
+# `fromisoformat` builds a new zone object per value, but equal zones hash alike, and
+# looking one up is faster than asking it for its offset.
+_ZONE_OFFSETS_US: dict[tzinfo, int] = {}
+_MAX_ZONES = 1_000
 
 
 def looks_like_date(text: str) -> bool:

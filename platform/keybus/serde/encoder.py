@@ -96,7 +96,8 @@ class _EncoderWriter:
         source.add(0, f"def {function}(d, out):")
         source.add(1, "append = out.append")
         if self.field_attribute is None:
-            source.add(1, "if not isinstance(d, _Mapping):")
+            # A dict passes without the slower abstract-class check.
+            source.add(1, "if type(d) is not dict and not isinstance(d, _Mapping):")
             source.add(2, f"_reject(d, {record['name']!r} + ' record (a mapping)')")
         source.add(1, "f = None")
         source.add(1, "try:")
