@@ -74,7 +74,7 @@ EventFields = tuple[
     int | None,
     dict[str, Any],
 ]
-"""The values of `EVENT_FIELDS`, in that order; a tuple is cheaper to build than a dict."""
+"""The values of `EVENT_FIELDS` in that order, as a tuple because it is cheaper to build."""
 
 _NAMESPACE_BYTES = EVENT_ID_NAMESPACE.bytes
 _VARIANT_DIGITS = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
@@ -130,7 +130,7 @@ class ImportStats:
 
 
 class EventBuilder:
-    """Build event values from rows in file order; one instance per import run.
+    """Build event values from rows in file order, with one instance per import run.
 
     `build` runs once per row, so it reads the mapping's columns from attributes set
     here and keeps per-case state in lists instead of calling helpers per value.

@@ -36,8 +36,8 @@ _NOT_NULL = b"\x02"
 class EventRecordEncoder:
     """Encode `EventBuilder.build_fields` output for a schema of the importer's layout.
 
-    Build it with `for_schema`, which returns None for a schema whose fixed fields
-    differ, for example a reviewed schema with an edited type; such a schema needs the
+    Build it with `for_schema`. It returns None for a schema whose fixed fields differ,
+    for example a reviewed schema with an edited type, and such a schema needs the
     generic serializer.
     """
 

@@ -101,8 +101,8 @@ def parse_timestamp_fields(
         offset_minutes = int(offset_us / 1_000_000) // 60
     local_days = moment.toordinal() - _EPOCH_ORDINAL
     microsecond = moment.microsecond
-    # Integer arithmetic on the fields in microseconds, then floored to milliseconds: the
-    # same instant as subtracting datetimes, about twice as fast.
+    # Integer arithmetic on the fields in microseconds, floored to milliseconds, gives the
+    # instant that subtracting datetimes gives, without building intermediate objects.
     local_s = ((local_days * 24 + moment.hour) * 60 + moment.minute) * 60 + moment.second
     epoch_us = local_s * 1_000_000 + microsecond - offset_us
     return epoch_us // 1000, offset_minutes, local_days, microsecond % 1000 != 0, len(value) == 10

@@ -148,7 +148,7 @@ class _TraceSplitter:
         parser.StartDoctypeDeclHandler = self._disable
 
     def feed(self, data: bytes) -> bytes:
-        """Read the traces that `data` holds whole and return the bytes left over."""
+        """Read the traces that `data` contains whole and return the bytes left over."""
         if self.enabled is None:
             self.enabled = _utf8_document(data)
         if not self.enabled:

