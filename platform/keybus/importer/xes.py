@@ -207,8 +207,10 @@ def _utf8_document(head: bytes) -> bool:
     head = head.removeprefix(b"\xef\xbb\xbf")
     if not head.startswith(b"<?xml"):
         return head.lstrip(_XML_WHITESPACE).startswith(b"<")
-    declaration = head[: head.find(b"?>") + 2]
-    declared = _DECLARED_ENCODING.match(declaration)
+    end = head.find(b"?>")
+    if end < 0:
+        return False
+    declared = _DECLARED_ENCODING.match(head[: end + 2])
     return declared is None or declared.group(1).lower() in (b"utf-8", b"utf8")
 
 

@@ -6,12 +6,15 @@ one on its first line gives the rows and errors of expat alone.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from keybus.importer import LogFormatError, open_log
 from keybus.importer.readers import SourceRow
+from keybus.importer.xes import xes_rows
 from keybus.importer.xes_traces import trace_rows
 
 DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
@@ -146,3 +149,31 @@ def test_trace_read_without_parser_only_when_plain(name: str) -> None:
     rows = trace_rows(content, 1)
 
     assert (rows is not None) == (name in READ_WITHOUT_PARSER)
+
+
+def test_declaration_split_by_first_read_keeps_expat(tmp_path: Path) -> None:
+    # In ISO-8859-1 these two characters are bytes that also decode as UTF-8, to "é".
+    text = _document('<trace><event><string key="a" value="\xc3\xa9"/></event></trace>')
+    path = tmp_path / "latin1.xes"
+    path.write_bytes(text.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"').encode("latin-1"))
+
+    with path.open("rb") as raw:
+        rows = list(xes_rows(_TrickleReader(raw), str(path)))
+
+    assert rows == list(open_log(path).rows())
+    assert rows[4].values == {"a": "\xc3\xa9"}
+
+
+class _TrickleReader(io.RawIOBase):
+    """A stream that returns at most 8 bytes per read, as a slow pipe may."""
+
+    def __init__(self, raw: io.BufferedReader) -> None:
+        self._raw = raw
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._raw.read(min(8, len(buffer)))
+        buffer[: len(data)] = data
+        return len(data)
