@@ -154,8 +154,9 @@ class EventBuilder:
             )
             for a in attributes
         ]
-        self._last_texts: list[str | None] = [None] * len(self._attributes)
-        self._last_values: list[Any] = [None] * len(self._attributes)
+        self._attribute_columns = [a.column for a in attributes]
+        self._last_texts: list[str | None] | None = None
+        self._last_attributes: dict[str, Any] = {}
         self._known = {a.column for a in attributes} | set(mapping.role_columns)
         self._known |= set(mapping.exclude)
         if mapping.event_id is not None:
@@ -178,10 +179,18 @@ class EventBuilder:
         fields = self.build_fields(source)
         if isinstance(fields, Reject):
             return fields
-        return dict(zip(EVENT_FIELDS, fields, strict=True))
+        event: dict[str, Any] = dict(zip(EVENT_FIELDS, fields, strict=True))
+        # `build_fields` may give consecutive events one attributes dict, but each event
+        # value gets its own.
+        event["attributes"] = dict(fields[-1])
+        return event
 
     def build_fields(self, source: SourceRow) -> EventFields | Reject:
-        """Return the fields of the event value of `source` in schema order, or a reject."""
+        """Return the fields of the event value of `source` in schema order, or a reject.
+
+        Consecutive events whose attributes are equal get the same attributes dict, so
+        callers must not change it.
+        """
         self.stats.rows += 1
         try:
             fields = self._build(source)
@@ -287,22 +296,27 @@ class EventBuilder:
     def _convert_attributes(self, values: dict[str, str], case_id: str) -> dict[str, Any]:
         if not self._known.issuperset(values):
             self._reject_unknown(values, case_id)
+        texts = [values.get(column) for column in self._attribute_columns]
+        # Rows of one case repeat its case attributes, so when a row's texts equal the
+        # previous row's and those had no missing value to count, the dict built then is
+        # returned again. The record encoder also reuses its bytes.
+        if texts == self._last_texts:
+            return self._last_attributes
+        attributes, counted_missing = self._convert(texts, case_id)
+        self._last_texts = None if counted_missing else texts
+        self._last_attributes = attributes
+        return attributes
+
+    def _convert(self, texts: list[str | None], case_id: str) -> tuple[dict[str, Any], bool]:
+        """Return the attribute values of `texts` and whether a missing value was counted."""
         attributes: dict[str, Any] = {}
-        last_texts = self._last_texts
-        for index, (column, name, kind, nullable, convert, missing) in enumerate(self._attributes):
-            text = values.get(column)
-            # Rows of one case share the string of each case attribute, so the value
-            # converted for the previous row is reused when the text is the same object.
-            if text is last_texts[index] and text is not None:
-                attributes[name] = self._last_values[index]
-                continue
+        counted_missing = False
+        for text, (column, name, kind, nullable, convert, missing) in zip(
+            texts, self._attributes, strict=True
+        ):
             if text is not None and text not in missing:
-                if convert is None:
-                    attributes[name] = text
-                    continue
                 try:
-                    attributes[name] = self._last_values[index] = convert(text)
-                    last_texts[index] = text
+                    attributes[name] = text if convert is None else convert(text)
                 except ValueError as exc:
                     raise _RowRejectedError(
                         case_id,
@@ -313,6 +327,7 @@ class EventBuilder:
                 continue
             if text is not None:
                 self._count_missing(column, text)
+                counted_missing = True
             if not nullable:
                 raise _RowRejectedError(
                     case_id,
@@ -320,7 +335,7 @@ class EventBuilder:
                     f"schema requires a {kind}; make the field nullable in the schema",
                 )
             attributes[name] = None
-        return attributes
+        return attributes, counted_missing
 
     def _reject_unknown(self, values: dict[str, str], case_id: str) -> None:
         unknown = []

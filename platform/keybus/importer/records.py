@@ -36,7 +36,9 @@ _NOT_NULL = b"\x02"
 class EventRecordEncoder:
     """Encode `EventBuilder.build_fields` output for a schema of the importer's layout.
 
-    Build it with `for_schema`. It returns None for a schema whose fixed fields differ,
+    An attributes dict must not change after it was encoded, because the bytes of the
+    last one are reused when the next event passes the same dict. Build it with
+    `for_schema`. It returns None for a schema whose fixed fields differ,
     for example a reviewed schema with an edited type, and such a schema needs the
     generic serializer.
     """
@@ -50,6 +52,10 @@ class EventRecordEncoder:
         self._nullable_strings: dict[str, bytes] = {}
         self._offsets: dict[int, bytes] = {}
         self._days: dict[int, bytes] = {}
+        # The builder gives consecutive events one attributes dict while their
+        # attributes repeat, so the bytes of the last one encoded are reused.
+        self._last_attributes: dict[str, Any] | None = None
+        self._last_attribute_bytes = b""
 
     @classmethod
     def for_schema(
@@ -121,11 +127,17 @@ class EventRecordEncoder:
         else:
             out += _NOT_NULL
             out += varint(duplicate_of_row << 1)
+        if attributes is self._last_attributes:
+            out += self._last_attribute_bytes
+            return bytes(out)
+        start = len(out)
         try:
             self._encode_attributes(attributes, out)
         except ValueRejectedError as exc:
             exc.at_field("attributes")
             raise rejection_error(exc, self.schema) from exc
+        self._last_attributes = attributes
+        self._last_attribute_bytes = bytes(out[start:])
         return bytes(out)
 
     def _string(self, value: str) -> bytes:
