@@ -132,8 +132,8 @@ class ImportStats:
 class EventBuilder:
     """Build event values from rows in file order, with one instance per import run.
 
-    `build` runs once per row, so it reads the mapping's columns from attributes set
-    here and keeps per-case state in lists instead of calling helpers per value.
+    `build_fields` runs once per row of an import, so it reads the mapping's columns
+    from attributes set here, keeps per-case state in lists and returns a tuple.
     """
 
     def __init__(

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from keybus.events.cloudevents import Headers
 from keybus.importer.errors import ImportConflictError
 from keybus.importer.events import EVENT_FIELDS, EventBuilder, EventFields, ImportStats, Reject
 from keybus.importer.mapping import LogMapping
@@ -35,8 +36,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_Encoded = tuple[bytes, bytes, EventFields]
-"""Record key, framed value and the fields of the event value it encodes."""
+_Encoded = tuple[bytes, bytes, Headers]
+"""Record key, framed value and headers."""
 
 ProgressCallback = Callable[[int], None]
 """Called with the number of rows handled so far, after each committed transaction."""
@@ -315,15 +316,45 @@ class _ImportRun:
         Earlier rows are built too but not yielded: they set the per-case sequence and
         duplicate state, and their rejects are listed again.
         """
+        build = self.builder.build_fields
+        encode = self._encoder(serializer)
+        headers_for = self.headers.for_event
+        case_id, key = None, b""
         for source in self.plan.rows(self.log):
-            outcome = self._outcome(serializer, header, source)
+            fields = build(source)
             record = None
-            if isinstance(outcome, Reject):
-                rejects.append(outcome)
+            if isinstance(fields, Reject):
+                rejects.append(fields)
             else:
-                record = outcome
+                try:
+                    value = encode(fields, header)
+                except SerializationError as exc:
+                    rejects.append(self._encoding_reject(source, fields, exc))
+                else:
+                    # Rows of one case are usually adjacent and share the case id string.
+                    if fields[1] is not case_id:
+                        case_id = fields[1]
+                        key = case_id.encode()
+                    record = key, value, headers_for(fields[0], fields[3], case_id)
             if source.row > resume_row:
                 yield source.row, record
+
+    def _encoder(self, serializer: AvroSerializer) -> Callable[[EventFields, bytes], bytes]:
+        """Return the function that encodes event fields behind a wire-format header."""
+        if self.encoder is not None:
+            return self.encoder.encode
+
+        def encode_generic(fields: EventFields, header: bytes) -> bytes:
+            return serializer.encode_body(dict(zip(EVENT_FIELDS, fields, strict=True)), header)
+
+        return encode_generic
+
+    def _encoding_reject(
+        self, source: SourceRow, fields: EventFields, exc: SerializationError
+    ) -> Reject:
+        self.builder.stats.events -= 1
+        self.builder.stats.rejects += 1
+        return Reject(source.row, fields[1], exc.message, source.values)
 
     def _send_batch(
         self,
@@ -338,15 +369,14 @@ class _ImportRun:
         """
         topic = self.options.topic
         send = producer.send_encoded
-        headers_of = self.headers.for_event
         batch_start = last_row
         finished = True
         sent = 0
         for row, record in records:
             last_row = row
             if record is not None:
-                key, value, event = record
-                send(topic, key=key, value=value, headers=headers_of(event[0], event[3], event[1]))
+                key, value, headers = record
+                send(topic, key=key, value=value, headers=headers)
                 sent += 1
             if row - batch_start >= self.options.batch_rows:
                 finished = False
@@ -359,23 +389,6 @@ class _ImportRun:
         )
         self.published += sent
         return last_row, finished
-
-    def _outcome(
-        self, serializer: AvroSerializer, header: bytes, source: SourceRow
-    ) -> _Encoded | Reject:
-        fields = self.builder.build_fields(source)
-        if isinstance(fields, Reject):
-            return fields
-        try:
-            if self.encoder is None:
-                value = serializer.encode_body(dict(zip(EVENT_FIELDS, fields, strict=True)), header)
-            else:
-                value = self.encoder.encode(fields, header)
-        except SerializationError as exc:
-            self.builder.stats.events -= 1
-            self.builder.stats.rejects += 1
-            return Reject(source.row, fields[1], exc.message, source.values)
-        return fields[1].encode(), value, fields
 
     def _progress(self, last_row: int, rejects: int, *, finished: bool) -> Progress:
         return Progress(
