@@ -91,11 +91,11 @@ def _plain_characters(content: bytes) -> bool:
 
 
 def whitespace_like(content: bytes) -> bytes:
-    """Return whitespace with the line breaks of `content` and as many bytes on its last line.
+    """Return whitespace with the line breaks of `content` and its last line's length.
 
     An XML parser fed this in place of a trace it did not read keeps counting lines
-    and columns as in the file, so its errors name the right place.
+    and columns as in the file, so its errors name the right place. Expat counts
+    columns in characters, so `content` must be valid UTF-8.
     """
-    lines = content.count(b"\n")
-    last_line = len(content) - content.rfind(b"\n") - 1
-    return b"\n" * lines + b" " * last_line
+    last_line = content[content.rfind(b"\n") + 1 :]
+    return b"\n" * content.count(b"\n") + b" " * len(last_line.decode())

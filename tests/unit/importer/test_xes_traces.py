@@ -74,6 +74,9 @@ MALFORMED_TRACES = {
     "cdata end in text": "<trace>]]></trace>",
     "bare ampersand": '<trace><event><string key="a" value="x & y"/></event></trace>',
     "unclosed comment": "<trace><!-- </trace>",
+    "error after non-ascii trace": (
+        '<trace><event><string key="a" value="中中"/></event></trace><trace>x</bad></trace>'
+    ),
 }
 
 
