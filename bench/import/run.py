@@ -2,26 +2,31 @@
 
 One run imports the BPI Challenge 2012 log (262,200 events; `--scale` keeps the first
 part of its traces) with the importer's Python API. The importer reads the XES file
-once with expat for schema inference and keeps the rows in memory. It then builds each
-event, encodes it with fastavro and queues it in Kafka transactions of 20,000 rows, each
-with a progress record. The benchmark then reads the imported records back (key, framed
-value and headers, all pre-encoded) and sends the same records with the raw
-confluent-kafka producer, with the importer's producer settings (idempotence, acks=all,
-no compression, the murmur2 partitioner, linger.ms=100, batch.size=1,000,000), once
-plainly and once in transactions of 20,000 records.
+once for schema inference and keeps the rows in memory. It reads plain traces with one
+regular expression per event and anything else with expat. It then builds the fields of
+each event, encodes them with the importer's record encoder (the attributes record with
+the schema's compiled codec) and queues the records in Kafka transactions of 20,000
+rows, each with a progress record. Python's cyclic garbage collector is paused
+meanwhile. The benchmark then reads the imported records back (key, framed value and
+headers, all pre-encoded) and sends the same records with the raw confluent-kafka
+producer, with the importer's producer settings (idempotence, acks=all, no compression,
+the murmur2 partitioner, linger.ms=100, batch.size=1,000,000), once plainly and once in
+transactions of 20,000 records.
 
 Every loop is timed in wall-clock seconds and in client CPU seconds (this process,
 librdkafka's threads included). On a shared machine the CPU figures vary less. The
-stages of the importer are also timed alone, without Kafka, in CPU seconds.
+stages of the importer are also timed alone, without Kafka, in CPU seconds, with the
+collector paused as in the import.
 
 What limits the figure: the importer spends its CPU in Python, one row after another in
 one thread, and the raw producer only queues bytes that exist already. Three runs of
-this benchmark on a shared 2-core AMD EPYC machine (load average 6 to 9) gave these
-client CPU seconds for the 262,200 records. The raw idempotent loop took 1.1 to 1.4,
-and the whole import 9.0 to 9.6. Of that, reading the XES file took 2.2, inference and
-keeping the rows 0.3 to 0.5, building events 2.6 to 2.7, fastavro 1.13 encoding 2.0 and
-headers 0.5. Queueing, committing and librdkafka's threads took the rest. Each of
-reading, building and encoding alone costs more CPU than the raw loop.
+this benchmark on a shared 2-core AMD EPYC machine (load average 5 to 9) gave these
+client CPU seconds for the 262,200 records. The raw idempotent loop took 1.0 to 1.8,
+and the whole import 5.2 to 5.3. Of that, reading the XES file took 1.1 to 1.2,
+inference and keeping the rows 0.2 to 0.5, building events 1.2 to 1.4, encoding 0.5
+and headers 0.2. Queueing, committing, the loop that joins the stages and librdkafka's
+threads took the rest, 1.4 to 1.9. Reading and building each still cost about as much
+CPU as the whole raw loop.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 from confluent_kafka import Producer as KafkaProducer
@@ -46,14 +51,14 @@ from keybus.importer import (
     EventBuilder,
     ImportOptions,
     LogMapping,
+    Reject,
     open_log,
     plan_import,
     run_import,
 )
-from keybus.importer.job import DEFAULT_BATCH_ROWS
+from keybus.importer.job import DEFAULT_BATCH_ROWS, collector_paused
 from keybus.importer.publisher import IMPORT_PRODUCER_CONFIG, EventRecordHeaders
-from keybus.serde import AvroSerializer
-from keybus.serde.codec import SchemaRegistry
+from keybus.importer.records import EventRecordEncoder
 from keybus.testing.registry import start_registry
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -125,7 +130,15 @@ def import_log(servers: str, url: str, path: Path) -> dict[str, float]:
 
 
 def stage_timings(path: Path) -> dict[str, float]:
-    """Time each stage of the import alone, without Kafka, in CPU seconds."""
+    """Time each stage of the import alone, without Kafka, in CPU seconds.
+
+    The cyclic garbage collector is paused, as the import pauses it.
+    """
+    with collector_paused():
+        return _stage_timings(path)
+
+
+def _stage_timings(path: Path) -> dict[str, float]:
     log = open_log(path)
     mapping = LogMapping()
     started = time.process_time()
@@ -137,17 +150,20 @@ def stage_timings(path: Path) -> dict[str, float]:
     plan_s = time.process_time() - started
     builder = EventBuilder(mapping, plan.scan.attributes, log.sha256)
     started = time.process_time()
-    events = [builder.build(row) for row in plan.rows(log)]
+    events = [builder.build_fields(row) for row in plan.rows(log)]
     build_s = time.process_time() - started
-    serializer = AvroSerializer(plan.parsed, cast("SchemaRegistry", None), validate=False)
+    encoder = EventRecordEncoder.for_schema(plan.schema, plan.parsed)
+    if encoder is None:
+        raise SystemExit("The inferred schema lacks the importer's own record layout.")
     headers = EventRecordHeaders(event_type="bench.Event", source="urn:bench", trace_id="0" * 32)
+    fields = [event for event in events if not isinstance(event, Reject)]
     started = time.process_time()
-    for event in events:
-        serializer.encode_body(event, b"\x00\x00\x00\x00\x01")
+    for event in fields:
+        encoder.encode(event, b"\x00\x00\x00\x00\x01")
     encode_s = time.process_time() - started
     started = time.process_time()
-    for event in events:
-        headers(cast("dict[str, Any]", event))
+    for event in fields:
+        headers.for_event(event[0], event[3], event[1])
     headers_s = time.process_time() - started
     return {
         "read_s": read_s,

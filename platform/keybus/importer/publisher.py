@@ -24,6 +24,8 @@ __all__ = [
 
 _EPOCH_DATE = date(1970, 1, 1)
 _DAY_MS = 86_400_000
+_HOUR_MS = 3_600_000
+_MAX_HOURS = 100_000
 _POLL_EVERY_RECORDS = 1_000
 
 IMPORT_PRODUCER_CONFIG: dict[str, Any] = {
@@ -93,7 +95,8 @@ class EventRecordHeaders:
     The `traceparent` is derived from the source, not random. Its trace is the import of
     the file (`trace_id`, 32 hex digits), and its span id is the first 16 hex digits of
     the event id, so the same row always gets the same headers. The headers that are
-    equal for every event of an import are built once.
+    equal for every event of an import are built once, and so is the text of each UTC
+    hour that `ce_time` starts with.
     """
 
     def __init__(self, *, event_type: str, source: str, trace_id: str) -> None:
@@ -102,21 +105,37 @@ class EventRecordHeaders:
         self._source = ("ce_source", source)
         self._content_type = ("content-type", AVRO_CONTENT_TYPE)
         self._trace_prefix = f"00-{trace_id}-"
+        self._hours: dict[int, str] = {}
 
     def __call__(self, event: dict[str, Any]) -> Headers:
         """Return the headers of one event value built by `EventBuilder`."""
-        event_id: str = event["event_id"]
-        span_id = event_id[:8] + event_id[9:13] + event_id[14:18]
+        return self.for_event(event["event_id"], event["occurred_at"], event["case_id"])
+
+    def for_event(self, event_id: str, occurred_at: int, case_id: str) -> Headers:
+        """Return the headers of the event with these field values."""
+        hour, hour_ms = divmod(occurred_at, _HOUR_MS)
+        hour_text = self._hours.get(hour)
+        if hour_text is None:
+            hour_text = self._hour_text(hour)
         return [
             self._spec_version,
             ("ce_id", event_id),
             self._type,
             self._source,
-            ("ce_time", _utc_text(event["occurred_at"])),
-            ("ce_subject", event["case_id"]),
+            ("ce_time", hour_text + _SECONDS_OF_HOUR[hour_ms // 1000] + _MILLIS[hour_ms % 1000]),
+            ("ce_subject", case_id),
             self._content_type,
-            ("traceparent", self._trace_prefix + span_id + "-01"),
+            (
+                "traceparent",
+                f"{self._trace_prefix}{event_id[:8]}{event_id[9:13]}{event_id[14:18]}-01",
+            ),
         ]
+
+    def _hour_text(self, hour: int) -> str:
+        if len(self._hours) >= _MAX_HOURS:
+            self._hours.clear()
+        text = self._hours[hour] = _utc_text(hour * _HOUR_MS)[: len("2011-10-01T00:")]
+        return text
 
 
 def _utc_text(epoch_ms: int) -> str:
@@ -131,3 +150,9 @@ def _utc_text(epoch_ms: int) -> str:
 @functools.lru_cache(maxsize=4_096)
 def _date_text(days: int) -> str:
     return (_EPOCH_DATE + timedelta(days=days)).isoformat()
+
+
+_SECONDS_OF_HOUR = tuple(f"{second // 60:02d}:{second % 60:02d}." for second in range(3_600))
+"""`MM:SS.` of each second of an hour."""
+_MILLIS = tuple(f"{millis:03d}+00:00" for millis in range(1_000))
+"""The end of `ce_time` for each millisecond of a second."""

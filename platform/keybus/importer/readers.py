@@ -128,9 +128,10 @@ def _csv_rows(stream: IO[bytes], path: str) -> Iterator[SourceRow]:
 class RowCache:
     """The rows of one read, kept so that a second pass need not read the file.
 
-    The rows are kept as read; the XES reader already makes equal keys and values share
-    one string. When the rows contain more than `max_values` values in all, the cache drops
-    what it held and stays incomplete, and the caller reads the file again.
+    The rows are kept as read. The rows of one XES trace share the strings of its case
+    attributes, and the expat reader also shares equal keys and values. When the rows
+    contain more than `max_values` values in all, the cache drops what it held and stays
+    incomplete, and the caller reads the file again.
     """
 
     def __init__(self, max_values: int) -> None:
@@ -142,14 +143,17 @@ class RowCache:
     def keep(self, rows: Iterator[SourceRow]) -> Iterator[SourceRow]:
         """Yield `rows` unchanged while storing each of them."""
         append = self._rows.append
+        values = self._values
         for source in rows:
-            if self.complete:
-                self._values += len(source.values)
-                if self._values > self.max_values:
-                    self._drop()
-                else:
-                    append(source)
+            values += len(source.values)
+            if values > self.max_values:
+                self._drop()
+                yield source
+                yield from rows
+                return
+            append(source)
             yield source
+        self._values = values
 
     def _drop(self) -> None:
         self.complete = False

@@ -89,13 +89,13 @@ class _Candidates:
     """The kinds every value of one column seen so far still fits."""
 
     kinds: set[ColumnKind] = field(default_factory=lambda: set(_INFERRED_KINDS))
-    present: int = 0
+    present: bool = False
     missing: bool = False
 
     last: str | None = None
 
     def observe(self, value: str) -> None:
-        self.present += 1
+        self.present = True
         # Case attributes repeat one value on every event of a case, so a value equal to the
         # previous one is not checked again.
         if self.kinds and value != self.last:
@@ -103,7 +103,7 @@ class _Candidates:
             self.last = value
 
     def kind(self) -> ColumnKind:
-        if self.present == 0:
+        if not self.present:
             return ColumnKind.STRING
         for kind in (ColumnKind.BOOLEAN, ColumnKind.LONG, ColumnKind.DOUBLE, ColumnKind.DATE):
             if kind in self.kinds:
@@ -152,23 +152,29 @@ def infer_columns(
     """Read every row once; infer attribute types from the first `infer_rows` rows (all)."""
     seen: dict[str, None] = {}
     candidates: dict[str, _Candidates] = {}
-    missing_sets: dict[str, frozenset[str]] = {}
+    # Per attribute column: its name, its candidates and its missing values.
+    tracked: list[tuple[str, _Candidates, frozenset[str]]] = []
     skipped = set(mapping.role_columns) | set(mapping.exclude)
     count = 0
     for source in rows:
         count += 1
-        if not seen.keys() >= source.values.keys():
-            for column in source.values:
+        values = source.values
+        if not seen.keys() >= values.keys():
+            for column in values:
                 if column not in seen:
                     seen[column] = None
                     if column not in skipped:
                         candidates[column] = _Candidates(missing=count > 1)
-                        missing_sets[column] = mapping.missing_for(column)
+                        tracked.append((column, candidates[column], mapping.missing_for(column)))
         if infer_rows is not None and count > infer_rows:
             continue
-        for column, stats in candidates.items():
-            value = source.values.get(column)
-            if value is None or value in missing_sets[column]:
+        for column, stats, missing in tracked:
+            value = values.get(column)
+            # The readers give the rows of a case the same string for a case attribute,
+            # so most repeats are found by identity, without hashing.
+            if value is stats.last and value is not None:
+                continue
+            if value is None or value in missing:
                 stats.missing = True
             else:
                 stats.observe(value)
@@ -182,7 +188,7 @@ def infer_columns(
             column=column,
             field=names[column],
             kind=ColumnKind.STRING if column in strings else candidates[column].kind(),
-            nullable=candidates[column].missing or candidates[column].present == 0,
+            nullable=candidates[column].missing or not candidates[column].present,
         )
         for column in attribute_names
     )

@@ -96,7 +96,8 @@ class _EncoderWriter:
         source.add(0, f"def {function}(d, out):")
         source.add(1, "append = out.append")
         if self.field_attribute is None:
-            source.add(1, "if not isinstance(d, _Mapping):")
+            # A dict passes without the slower abstract-class check.
+            source.add(1, "if type(d) is not dict and not isinstance(d, _Mapping):")
             source.add(2, f"_reject(d, {record['name']!r} + ' record (a mapping)')")
         source.add(1, "f = None")
         source.add(1, "try:")
@@ -201,10 +202,10 @@ class _EncoderWriter:
         number = self.source.local("z")
         add = self.source.add
         add(indent, f"{number} = {expression}")
-        add(indent, f"while {number} >= 128:")
-        add(indent + 1, f"append(({number} & 127) | 128)")
-        add(indent + 1, f"{number} >>= 7")
-        add(indent, f"append({number})")
+        add(indent, f"if {number} < 128:")
+        add(indent + 1, f"append({number})")
+        add(indent, "else:")
+        add(indent + 1, f"out += _varint({number})")
 
     def length_prefixed(self, expression: str, indent: int) -> None:
         data = self.source.local("b")
