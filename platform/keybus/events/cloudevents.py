@@ -110,6 +110,8 @@ def read_headers(headers: Sequence[tuple[str, bytes | str | None]] | None) -> Cl
 
 
 def _rfc3339(moment: datetime) -> str:
+    if moment.tzinfo is UTC:
+        return moment.isoformat(timespec="milliseconds")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     elif moment.utcoffset() != _ZERO:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import random
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -84,6 +86,40 @@ def test_invalid_traceparent_rejected(value: str) -> None:
 
 def test_new_traceparent_valid() -> None:
     assert check_traceparent(new_traceparent())
+
+
+def test_new_traceparents_unique() -> None:
+    values = [new_traceparent() for _ in range(10_000)]
+
+    assert len(set(values)) == len(values)
+    assert all(check_traceparent(value) == value for value in values)
+
+
+def test_traceparent_ignores_seeded_random() -> None:
+    random.seed(7)
+    first = new_traceparent()
+    random.seed(7)
+    second = new_traceparent()
+
+    assert first != second
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_forked_child_draws_other_traceparent() -> None:
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.write(writer, new_traceparent().encode())
+        os._exit(0)
+    os.close(writer)
+    os.waitpid(pid, 0)
+    child = os.read(reader, 64).decode()
+    os.close(reader)
+
+    parent = new_traceparent()
+
+    assert TRACEPARENT.match(child)
+    assert child != parent
 
 
 def test_read_headers_round_trip() -> None:
