@@ -209,6 +209,7 @@ class Consumer:
         idle_timeout_s: float | None,
         poll_timeout_s: float,
     ) -> None:
+        limit = None if max_events is None else handled_before + max_events
         last_record = time.monotonic()
         while not self._stopping.is_set():
             messages = poll_batch(self._kafka, self.batch_size, poll_timeout_s)
@@ -216,7 +217,6 @@ class Consumer:
                 last_record = time.monotonic()
             elif idle_timeout_s is not None and time.monotonic() - last_record > idle_timeout_s:
                 return
-            limit = None if max_events is None else handled_before + max_events
             self._process_batch(messages, limit)
 
     def _process_batch(self, messages: list[Message], limit: int | None) -> None:
@@ -249,14 +249,14 @@ class Consumer:
         for (topic, partition), offset in first.items():
             try:
                 self._kafka.seek(TopicPartition(topic, partition, offset))
-            except KafkaException as exc:
-                logger.warning(
-                    "rewind failed group_id=%s topic=%s partition=%s offset=%s error=%s",
+            except KafkaException:
+                logger.exception(
+                    "rewind failed, a later run() skips records from this offset "
+                    "group_id=%s topic=%s partition=%s offset=%s",
                     self.group_id,
                     topic,
                     partition,
                     offset,
-                    exc,
                 )
 
     def stop(self) -> None:
