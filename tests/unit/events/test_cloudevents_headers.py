@@ -46,6 +46,21 @@ def test_time_is_rfc3339_in_utc_with_milliseconds() -> None:
     assert _headers()["ce_time"] == "2026-03-01T12:00:00.123+00:00"
 
 
+def test_time_matches_isoformat_in_utc() -> None:
+    generator = random.Random(3)
+    zones = [UTC, None, timezone(timedelta(0)), timezone(timedelta(hours=-9, minutes=-30))]
+    for _ in range(2_000):
+        moment = datetime(1, 1, 2, tzinfo=UTC) + timedelta(
+            microseconds=generator.randrange(315_000_000_000_000_000)
+        )
+        zone = generator.choice(zones)
+        local = moment.replace(tzinfo=None) if zone is None else moment.astimezone(zone)
+
+        expected = moment.isoformat(timespec="milliseconds")
+
+        assert _headers(occurred_at=local)["ce_time"] == expected, repr(local)
+
+
 def test_time_with_offset_converted_to_utc() -> None:
     moment = datetime(2026, 3, 1, 14, 0, tzinfo=timezone(timedelta(hours=2)))
 
