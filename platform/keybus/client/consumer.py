@@ -9,11 +9,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from types import FrameType
 from typing import Any, Literal, Self, TypeVar
 
 from confluent_kafka import Consumer as KafkaConsumer
-from confluent_kafka import KafkaError, KafkaException, TopicPartition
+from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 
 from keybus.batches import poll_batch
 from keybus.client.errors import ClientClosedError, HandlerError
@@ -22,9 +23,11 @@ from keybus.errors import ConfigurationError, KeybusError
 from keybus.events.binding import model_codec
 from keybus.events.model import Event
 from keybus.registry.client import RegistryClient
-from keybus.serde.codec import AvroDeserializer, SchemaRegistry
-from keybus.serde.compiled import same_decoding
-from keybus.serde.wire import unframe
+from keybus.serde.codec import AvroDeserializer, SchemaRegistry, corrupt_body_error
+from keybus.serde.compiled import DECODE_ERRORS, CompiledCodec, same_decoding
+from keybus.serde.schema import ParsedSchema
+from keybus.serde.wire import HEADER_SIZE_BYTES, unframe
+from keybus.types import SchemaId
 
 __all__ = ["Consumer", "UnknownEventPolicy", "UnknownEventTypeError"]
 
@@ -45,6 +48,24 @@ _DEFAULTS: dict[str, Any] = {
 
 class UnknownEventTypeError(KeybusError):
     """A record's event type has no handler, and the consumer is configured to fail on it."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Route:
+    """The decoding and handling of the records of one writer schema id, resolved once.
+
+    Attributes:
+        schema_id, writer: the writer schema framed in the records.
+        registered: the model, the handler and whether it takes the record, or None when
+            no handler takes the writer's type.
+        codec: the model codec, when it reads the writer's bytes as the model's schema
+            would; otherwise values are resolved to the model's schema by fastavro.
+    """
+
+    schema_id: SchemaId
+    writer: ParsedSchema
+    registered: tuple[type[Event], Handler, bool] | None = None
+    codec: CompiledCodec | None = None
 
 
 class Consumer:
@@ -102,6 +123,8 @@ class Consumer:
         self._kafka = KafkaConsumer(settings)
         self._deserializer = AvroDeserializer(self.registry)
         self._handlers: dict[str, tuple[type[Event], Handler, bool]] = {}
+        # Routes by the 5-byte wire-format header of the record value, one per writer schema.
+        self._routes: dict[bytes, _Route] = {}
         self._stopping = threading.Event()
         self._closed = False
         self._subscribed = False
@@ -135,6 +158,7 @@ class Consumer:
             )
         wants_record = len(inspect.signature(function).parameters) >= 2
         self._handlers[name] = (event_type, function, wants_record)
+        self._routes.clear()
 
     def subscribed_topics(self) -> list[str]:
         """Return the topics `run()` subscribes to."""
@@ -185,6 +209,7 @@ class Consumer:
         idle_timeout_s: float | None,
         poll_timeout_s: float,
     ) -> None:
+        limit = None if max_events is None else handled_before + max_events
         last_record = time.monotonic()
         while not self._stopping.is_set():
             messages = poll_batch(self._kafka, self.batch_size, poll_timeout_s)
@@ -192,12 +217,47 @@ class Consumer:
                 last_record = time.monotonic()
             elif idle_timeout_s is not None and time.monotonic() - last_record > idle_timeout_s:
                 return
+            self._process_batch(messages, limit)
+
+    def _process_batch(self, messages: list[Message], limit: int | None) -> None:
+        """Handle `messages` in order until done, stopped or `limit` records are handled.
+
+        The client's position has already moved past the whole batch. When the batch is
+        left early, the partitions are sought back to the first record not handled, so
+        that a later `run()` gets it again instead of storing offsets past it.
+        """
+        stopping = self._stopping
+        position = 0
+        try:
             for message in messages:
-                if self._stopping.is_set():
-                    return
+                if stopping.is_set():
+                    break
                 self._process(message)
-                if max_events is not None and self.handled - handled_before >= max_events:
-                    self._stopping.set()
+                position += 1
+                if limit is not None and self.handled >= limit:
+                    stopping.set()
+        finally:
+            if position < len(messages):
+                self._rewind(messages[position:])
+
+    def _rewind(self, messages: list[Message]) -> None:
+        first: dict[tuple[str, int], int] = {}
+        for message in messages:
+            topic, partition, offset = message.topic(), message.partition(), message.offset()
+            if message.error() is None and topic is not None:
+                first.setdefault((topic, partition or 0), offset or 0)
+        for (topic, partition), offset in first.items():
+            try:
+                self._kafka.seek(TopicPartition(topic, partition, offset))
+            except KafkaException:
+                logger.exception(
+                    "rewind failed, a later run() skips records from this offset "
+                    "group_id=%s topic=%s partition=%s offset=%s",
+                    self.group_id,
+                    topic,
+                    partition,
+                    offset,
+                )
 
     def stop(self) -> None:
         """Ask `run()` to return after the record in hand; safe from signal handlers and threads."""
@@ -241,15 +301,7 @@ class Consumer:
         Raises:
             HandlerError: the failure policy returned STOP.
         """
-        record = ConsumedRecord(
-            topic=message.topic(),
-            partition=message.partition(),
-            offset=message.offset(),
-            key=message.key(),
-            value=message.value(),
-            headers=message.headers() or [],
-            timestamp_ms=message.timestamp()[1],
-        )
+        record = ConsumedRecord.from_message(message)
         while True:
             try:
                 self._dispatch(record)
@@ -264,27 +316,56 @@ class Consumer:
                 return
 
     def _dispatch(self, record: ConsumedRecord) -> None:
-        schema_id, body = unframe(record.value)
+        value = record.value or b""
+        route = self._routes.get(value[:HEADER_SIZE_BYTES]) or self._route(record)
+        record.schema_id = route.schema_id
+        record.event_type = route.writer.name
+        if route.registered is None:
+            self._unknown(record, route.writer)
+            return
+        event_type, handler, wants_record = route.registered
+        codec = route.codec
+        if codec is not None:
+            try:
+                record.event = codec.decode(value, HEADER_SIZE_BYTES)
+            except DECODE_ERRORS as exc:
+                body = memoryview(value)[HEADER_SIZE_BYTES:]
+                raise corrupt_body_error(body, route.writer, exc) from exc
+        else:
+            record.event = self._resolve(value, route.writer, event_type)
+        if wants_record:
+            handler(record.event, record)
+        else:
+            handler(record.event)
+
+    def _route(self, record: ConsumedRecord) -> _Route:
+        """Resolve and cache the route of the record's writer schema.
+
+        Raises:
+            WireFormatError: the value is not framed in the wire format.
+            UnknownSchemaIdError: the registry has no schema with the framed id.
+        """
+        schema_id, _ = unframe(record.value)
         record.schema_id = schema_id
         writer = self._deserializer.writer_schema(schema_id)
-        record.event_type = writer.name
         registered = self._handlers.get(writer.name or "")
-        if registered is None:
-            self._unknown(record, body, writer)
-            return
-        event_type, function, wants_record = registered
-        codec = model_codec(event_type)
-        if codec is not None and same_decoding(writer, event_type.avro_schema()):
-            record.event = self._deserializer.decode_compiled(body, writer, codec)
-        else:
-            value = self._deserializer.decode_body(body, writer, event_type.avro_schema())
-            record.event = event_type.from_avro(value)
-        if wants_record:
-            function(record.event, record)
-        else:
-            function(record.event)
+        codec = None
+        if registered is not None:
+            event_type = registered[0]
+            codec = model_codec(event_type)
+            if codec is not None and not same_decoding(writer, event_type.avro_schema()):
+                codec = None
+        route = _Route(schema_id, writer, registered, codec)
+        self._routes[bytes(record.value or b"")[:HEADER_SIZE_BYTES]] = route
+        return route
 
-    def _unknown(self, record: ConsumedRecord, body: memoryview, writer: Any) -> None:
+    def _resolve(self, value: bytes, writer: ParsedSchema, event_type: type[Event]) -> Event:
+        """Decode with the writer's schema resolved to the model's, which differs from it."""
+        body = memoryview(value)[HEADER_SIZE_BYTES:]
+        decoded = self._deserializer.decode_body(body, writer, event_type.avro_schema())
+        return event_type.from_avro(decoded)
+
+    def _unknown(self, record: ConsumedRecord, writer: ParsedSchema) -> None:
         policy = self.unknown_events
         if policy == "skip":
             logger.debug(
@@ -300,6 +381,7 @@ class Consumer:
                 f"{record.offset} has no handler. Register one with @consumer.handler(...), "
                 "or build the consumer with unknown_events='skip' or a routing function."
             )
+        _, body = unframe(record.value)
         record.event = self._deserializer.decode_body(body, writer, None)
         policy(record)
 

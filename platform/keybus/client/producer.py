@@ -5,8 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any, NamedTuple, Self
 
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka import Producer as KafkaProducer
@@ -49,9 +48,12 @@ _DEFAULTS: dict[str, Any] = {
 _TRANSACTION_TIMEOUT_S = 30.0
 
 
-@dataclass(frozen=True, slots=True)
-class _Prepared:
-    """One encoded record ready for `produce`."""
+class _Prepared(NamedTuple):
+    """One encoded record ready for `produce`.
+
+    A named tuple, because it is built once per event and a frozen dataclass takes about
+    three times as long to construct.
+    """
 
     topic: str
     key: bytes

@@ -26,7 +26,7 @@ from keybus.serde.unions import rename_branches, tag_union_branches
 from keybus.serde.wire import frame_header, unframe
 from keybus.types import SchemaId, Subject
 
-__all__ = ["AvroDeserializer", "AvroSerializer", "Decoded", "SchemaRegistry"]
+__all__ = ["AvroDeserializer", "AvroSerializer", "Decoded", "SchemaRegistry", "corrupt_body_error"]
 
 logger = logging.getLogger(__name__)
 
@@ -233,7 +233,7 @@ class AvroDeserializer:
                 return_record_name_override=True,
             )
         except DECODE_ERRORS as exc:
-            raise _corrupt_body(body, writer, exc) from exc
+            raise corrupt_body_error(body, writer, exc) from exc
         names_changed = (reader or writer).fastavro_names
         return rename_branches(value) if names_changed else value
 
@@ -251,7 +251,7 @@ class AvroDeserializer:
         try:
             return codec.decode(body)
         except DECODE_ERRORS as exc:
-            raise _corrupt_body(body, writer, exc) from exc
+            raise corrupt_body_error(body, writer, exc) from exc
 
 
 def rejection_error(rejected: ValueRejectedError, schema: ParsedSchema) -> SerializationError:
@@ -267,9 +267,10 @@ def rejection_error(rejected: ValueRejectedError, schema: ParsedSchema) -> Seria
     )
 
 
-def _corrupt_body(
+def corrupt_body_error(
     body: memoryview | bytes, writer: ParsedSchema, exc: Exception
 ) -> WireFormatError:
+    """Build the error for an unframed Avro body that `exc` showed is not a value of `writer`."""
     return WireFormatError(
         f"Avro body of {len(body)} bytes does not decode with writer schema "
         f"{writer.name}: {type(exc).__name__}: {exc}. The record is corrupt or was "

@@ -13,7 +13,7 @@ import struct
 import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from keybus.serde.decoder import DecodeBindings, decoder_source
 from keybus.serde.encoder import FieldAttribute, encoder_source
@@ -23,6 +23,7 @@ from keybus.serde.schema import ParsedSchema
 __all__ = [
     "DECODE_ERRORS",
     "CompiledCodec",
+    "Decode",
     "ValueRejectedError",
     "compiled_codec",
     "same_decoding",
@@ -34,6 +35,12 @@ DECODE_ERRORS = (EOFError, ValueError, TypeError, IndexError, KeyError, Overflow
 """The exceptions a compiled decoder raises on bytes that are not a value of its schema."""
 
 
+class Decode(Protocol):
+    """A compiled decoder, which returns the value whose Avro binary starts at `data[pos]`."""
+
+    def __call__(self, data: bytes | memoryview, pos: int = 0, /) -> Any: ...
+
+
 @dataclass(frozen=True)
 class CompiledCodec:
     """The compiled encoder and decoder of one schema.
@@ -41,8 +48,9 @@ class CompiledCodec:
     Attributes:
         encode: `encode(datum, out)` appends the Avro binary of `datum` to the bytearray
             `out`; it raises ValueRejectedError for a value that does not fit the schema.
-        decode: `decode(data)` returns the value the Avro binary `data` holds; it raises
-            one of DECODE_ERRORS for bytes that are not such a value.
+        decode: `decode(data, pos=0)` returns the value whose Avro binary starts at byte
+            `pos` of `data`, so a framed record decodes without copying its body; it
+            raises one of DECODE_ERRORS for bytes that are not such a value.
         encoder_text: the generated source of `encode`, for debugging.
         decoder_text: the generated source of `decode`.
         reads_attributes: True when `encode` reads records from attributes (models)
@@ -50,7 +58,7 @@ class CompiledCodec:
     """
 
     encode: Callable[[Any, bytearray], None]
-    decode: Callable[[bytes | memoryview], Any]
+    decode: Decode
     encoder_text: str
     decoder_text: str
     reads_attributes: bool = False

@@ -10,7 +10,7 @@ from typing import Any
 
 from confluent_kafka import Consumer as KafkaConsumer
 
-from keybus import Producer
+from keybus import Consumer, Producer
 from keybus.catalog import (
     AccessGranted,
     AccessRevoked,
@@ -217,3 +217,23 @@ def test_publish_batch_returns_results_in_order(
 
     assert [r.offset for r in results] == list(range(100))
     assert [r.event_id for r in results] == [str(e.event_id) for e in events]
+
+
+def test_run_again_after_max_events_misses_nothing(
+    kafka: KafkaEndpoint, topic: TopicFactory, schema_registry: str
+) -> None:
+    name = topic()
+    events = [DoorLocked(lock_id="l", trigger="KEY", open_duration_ms=i) for i in range(30)]
+    with Producer(kafka.bootstrap_servers, schema_registry, auto_register=True) as producer:
+        producer.publish_batch(events, topic=name)
+    handled: list[int] = []
+
+    with Consumer(
+        kafka.bootstrap_servers, f"g-{uuid.uuid4().hex[:6]}", schema_registry, topics=[name]
+    ) as consumer:
+        consumer.add_handler(DoorLocked, lambda event: handled.append(event.open_duration_ms))
+        first = consumer.run(max_events=10, idle_timeout_s=20, handle_signals=False)
+        second = consumer.run(max_events=20, idle_timeout_s=20, handle_signals=False)
+
+    assert (first, second) == (10, 20)
+    assert handled == list(range(30))

@@ -1,7 +1,8 @@
 """Consumer dispatch and policies, fed fake Kafka messages; the registry is in memory.
 
 The confluent-kafka consumer is built but never subscribed, so no broker is contacted;
-`Consumer.handle` is the per-record path that `run()` uses.
+`Consumer.handle` is the per-record path that `run()` uses. Tests of `run()` replace the
+client with a fake that hands out one batch and records stored offsets and seeks.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from confluent_kafka import TopicPartition
 
 from keybus.catalog import DoorLocked, DoorUnlocked
 from keybus.catalog.com.example.access import AccessMethod, LockTrigger
@@ -31,6 +33,7 @@ class FakeMessage:
     def __init__(self, value: bytes | None, offset: int = 0) -> None:
         self._value = value
         self._offset = offset
+        self.header_reads = 0
 
     def topic(self) -> str:
         return "lock-devices"
@@ -48,6 +51,7 @@ class FakeMessage:
         return self._value
 
     def headers(self) -> list[tuple[str, bytes]]:
+        self.header_reads += 1
         return [("ce_type", b"x")]
 
     def timestamp(self) -> tuple[int, int]:
@@ -55,6 +59,34 @@ class FakeMessage:
 
     def error(self) -> None:
         return None
+
+
+class FakeKafka:
+    """The confluent-kafka consumer calls `run()` makes, over one batch of messages."""
+
+    def __init__(self, messages: list[FakeMessage]) -> None:
+        self.queued = list(messages)
+        self.stored: list[int] = []
+        self.seeks: list[tuple[str, int, int]] = []
+
+    def subscribe(self, topics: list[str], on_revoke: Any = None) -> None:
+        pass
+
+    def poll(self, timeout: float) -> FakeMessage | None:
+        return self.queued.pop(0) if self.queued else None
+
+    def consume(self, num_messages: int, timeout: float) -> list[FakeMessage]:
+        taken, self.queued = self.queued[:num_messages], self.queued[num_messages:]
+        return taken
+
+    def store_offsets(self, message: FakeMessage) -> None:
+        self.stored.append(message.offset())
+
+    def seek(self, partition: TopicPartition) -> None:
+        self.seeks.append((partition.topic, partition.partition, partition.offset))
+
+    def commit(self, asynchronous: bool = True) -> None:
+        pass
 
 
 class RecordingPolicy:
@@ -107,6 +139,40 @@ def test_handler_with_two_parameters_gets_record(registry: InMemoryRegistry) -> 
     assert records[0].offset == 7
     assert records[0].event_type == "com.example.access.DoorUnlocked"
     assert records[0].schema_id == 1
+
+
+def test_headers_unread_until_used(registry: InMemoryRegistry) -> None:
+    consumer = _consumer(registry)
+    consumer.handler(DoorUnlocked)(print)
+    message = _message(registry, DoorUnlocked(lock_id="l", method="PIN"))
+
+    consumer.handle(message)
+
+    assert message.header_reads == 0
+
+
+def test_record_headers_come_from_message(registry: InMemoryRegistry) -> None:
+    consumer = _consumer(registry)
+    types: list[str | None] = []
+
+    @consumer.handler(DoorUnlocked)
+    def on_unlocked(event: DoorUnlocked, record: ConsumedRecord) -> None:
+        types.append(record.cloudevent.type)
+
+    consumer.handle(_message(registry, DoorUnlocked(lock_id="l", method="PIN")))
+
+    assert types == ["x"]
+
+
+def test_handler_added_later_gets_known_type(registry: InMemoryRegistry) -> None:
+    consumer = _consumer(registry)
+    seen: list[DoorUnlocked] = []
+    consumer.handle(_message(registry, DoorUnlocked(lock_id="l", method="PIN")))
+
+    consumer.handler(DoorUnlocked)(seen.append)
+    consumer.handle(_message(registry, DoorUnlocked(lock_id="l", method="PIN")))
+
+    assert len(seen) == 1
 
 
 def test_events_dispatched_by_writer_type(registry: InMemoryRegistry) -> None:
@@ -230,3 +296,51 @@ class TestFailurePolicy:
         record, error = policy.seen[0]
         assert isinstance(error, UnknownSchemaIdError)
         assert record.schema_id == 12345
+
+
+class TestLeavingBatchEarly:
+    """A batch left early is rewound, so no later offset is stored past an unhandled record."""
+
+    def _run(self, registry: InMemoryRegistry, kafka: FakeKafka, **options: Any) -> Consumer:
+        consumer = _consumer(registry, **options)
+        consumer._kafka = kafka  # type: ignore[assignment]
+        return consumer
+
+    def _batch(self, registry: InMemoryRegistry, count: int) -> list[FakeMessage]:
+        event = DoorUnlocked(lock_id="l", method=AccessMethod.PIN)
+        return [_message(registry, event, offset) for offset in range(count)]
+
+    def test_max_events_rewinds_to_next_record(self, registry: InMemoryRegistry) -> None:
+        kafka = FakeKafka(self._batch(registry, 5))
+        consumer = self._run(registry, kafka)
+        consumer.handler(DoorUnlocked)(print)
+
+        consumer.run(max_events=2, handle_signals=False)
+
+        assert kafka.stored == [0, 1]
+        assert kafka.seeks == [("lock-devices", 0, 2)]
+
+    def test_stop_decision_rewinds_to_failed_record(self, registry: InMemoryRegistry) -> None:
+        kafka = FakeKafka(self._batch(registry, 4))
+        consumer = self._run(registry, kafka)
+
+        @consumer.handler(DoorUnlocked)
+        def fail_at_offset_one(event: DoorUnlocked, record: ConsumedRecord) -> None:
+            if record.offset == 1:
+                raise ValueError("database down")
+
+        with pytest.raises(HandlerError):
+            consumer.run(handle_signals=False)
+
+        assert kafka.stored == [0]
+        assert kafka.seeks == [("lock-devices", 0, 1)]
+
+    def test_whole_batch_needs_no_rewind(self, registry: InMemoryRegistry) -> None:
+        kafka = FakeKafka(self._batch(registry, 3))
+        consumer = self._run(registry, kafka)
+        consumer.handler(DoorUnlocked)(print)
+
+        consumer.run(max_events=3, handle_signals=False)
+
+        assert kafka.stored == [0, 1, 2]
+        assert kafka.seeks == []

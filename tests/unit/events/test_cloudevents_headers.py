@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import random
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -44,6 +46,21 @@ def test_time_is_rfc3339_in_utc_with_milliseconds() -> None:
     assert _headers()["ce_time"] == "2026-03-01T12:00:00.123+00:00"
 
 
+def test_time_matches_isoformat_in_utc() -> None:
+    generator = random.Random(3)
+    zones = [UTC, None, timezone(timedelta(0)), timezone(timedelta(hours=-9, minutes=-30))]
+    for _ in range(2_000):
+        moment = datetime(1, 1, 2, tzinfo=UTC) + timedelta(
+            microseconds=generator.randrange(315_000_000_000_000_000)
+        )
+        zone = generator.choice(zones)
+        local = moment.replace(tzinfo=None) if zone is None else moment.astimezone(zone)
+
+        expected = moment.isoformat(timespec="milliseconds")
+
+        assert _headers(occurred_at=local)["ce_time"] == expected, repr(local)
+
+
 def test_time_with_offset_converted_to_utc() -> None:
     moment = datetime(2026, 3, 1, 14, 0, tzinfo=timezone(timedelta(hours=2)))
 
@@ -84,6 +101,40 @@ def test_invalid_traceparent_rejected(value: str) -> None:
 
 def test_new_traceparent_valid() -> None:
     assert check_traceparent(new_traceparent())
+
+
+def test_new_traceparents_unique() -> None:
+    values = [new_traceparent() for _ in range(10_000)]
+
+    assert len(set(values)) == len(values)
+    assert all(check_traceparent(value) == value for value in values)
+
+
+def test_traceparent_ignores_seeded_random() -> None:
+    random.seed(7)
+    first = new_traceparent()
+    random.seed(7)
+    second = new_traceparent()
+
+    assert first != second
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_forked_child_draws_other_traceparent() -> None:
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.write(writer, new_traceparent().encode())
+        os._exit(0)
+    os.close(writer)
+    os.waitpid(pid, 0)
+    child = os.read(reader, 64).decode()
+    os.close(reader)
+
+    parent = new_traceparent()
+
+    assert TRACEPARENT.match(child)
+    assert child != parent
 
 
 def test_read_headers_round_trip() -> None:

@@ -29,6 +29,7 @@ from .avro_values import NoFiniteValueError, ValueMaker
 REPO = Path(__file__).resolve().parents[3]
 CORPUS = REPO.parent / "shared" / "data" / "avro-corpus"
 VALUES_PER_SCHEMA = 25
+FRAME_HEADER = b"\x00\x00\x00\x00\x07"
 
 EVERY_TYPE = {
     "type": "record",
@@ -153,6 +154,8 @@ def _check_values(schema: ParsedSchema, seed: int) -> int:
 
         assert actual == expected, f"datum {datum!r}"
         assert compiled_codec(schema).decode(actual) == _fastavro_value(schema, expected)
+        framed = FRAME_HEADER + actual
+        assert compiled_codec(schema).decode(framed, 5) == _fastavro_value(schema, expected)
     return VALUES_PER_SCHEMA
 
 
