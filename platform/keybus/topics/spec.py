@@ -69,8 +69,8 @@ def load_topics(path: Path) -> list[TopicSpec]:
     """Load and validate a topics file.
 
     Raises:
-        TopicSpecError: the file is missing, is not YAML, or breaks the spec; the
-            message names the file, the place in it and the rule.
+        TopicSpecError: the file is missing, is not YAML, declares no topics, or breaks
+            the spec. The message names the file, the place in it and the rule.
     """
     try:
         document = yaml.safe_load(path.read_text())
@@ -80,12 +80,16 @@ def load_topics(path: Path) -> list[TopicSpec]:
         ) from exc
     except yaml.YAMLError as exc:
         raise TopicSpecError(f"Topics file {path} is not valid YAML: {exc}") from exc
-    if document is None:
-        return []
     try:
-        return TopicsFile.model_validate(document).topics
+        specs = TopicsFile.model_validate(document if document is not None else {}).topics
     except ValidationError as exc:
         raise TopicSpecError(_describe(path, document, exc)) from exc
+    if not specs:
+        raise TopicSpecError(
+            f"Topics file {path} declares no topics. Add at least one entry under `topics:` "
+            "or pass the intended file with --file."
+        )
+    return specs
 
 
 def _describe(path: Path, document: Any, exc: ValidationError) -> str:

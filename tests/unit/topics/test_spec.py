@@ -96,5 +96,11 @@ def test_missing_file_says_how_to_fix(tmp_path: Path) -> None:
     assert "does not exist. Create it or pass --file." in str(excinfo.value)
 
 
-def test_empty_file_has_no_topics(tmp_path: Path) -> None:
-    assert load_topics(_write(tmp_path, "")) == []
+def test_empty_file_is_rejected(tmp_path: Path) -> None:
+    path = _write(tmp_path, "")
+
+    with pytest.raises(TopicSpecError) as caught:
+        load_topics(path)
+
+    assert str(path) in str(caught.value)
+    assert "declares no topics" in str(caught.value)
