@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from keybus.cli.console import console, fail
-from keybus.cli.run import worker_group
+from keybus.cli.run import check_kafka, processor_environment, worker_group
 from keybus.errors import KeybusError
 from keybus.streams.deployments import load_deployments, render_kubernetes
 
@@ -27,7 +27,9 @@ def up(file: FileOption = DEFAULT_FILE) -> None:
     try:
         deployments = load_deployments(file)
         for processor in deployments.processors:
-            group = worker_group(processor.topology, processor.env)
+            environment = processor_environment(processor.env)
+            check_kafka(environment, processor.name)
+            group = worker_group(processor.topology, environment)
             pids = group.start(processor.workers)
             group.wait_healthy(processor.workers, seconds=3.0)
             console.print(f"[green]up[/] {processor.name}: {len(pids)} worker(s), pids {pids}")

@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from keybus.cli.console import console, fail
+from keybus.cli.options import BootstrapServersOption, RegistryOption
 from keybus.errors import KeybusError
 from keybus.importer.http import projection_app
 from keybus.importer.projections import PROJECTION_NAME, EventLogProjection
@@ -45,13 +46,8 @@ def replay(
             "at or after it. Default: continue where the projection stopped.",
         ),
     ] = None,
-    bootstrap_servers: Annotated[
-        str,
-        typer.Option("--bootstrap-servers", "-b", envvar="KEYBUS_BOOTSTRAP_SERVERS", help="Kafka."),
-    ] = "127.0.0.1:9092",
-    registry: Annotated[
-        str, typer.Option(envvar="KEYBUS_REGISTRY_URL", help="Schema registry base URL.")
-    ] = "http://127.0.0.1:8081",
+    bootstrap_servers: BootstrapServersOption,
+    registry: RegistryOption,
     serve: Annotated[
         bool, typer.Option(help="After catching up, serve it over HTTP and keep following.")
     ] = False,

@@ -51,11 +51,15 @@ def serve(
             "--bootstrap-servers",
             "-b",
             envvar="KEYBUS_BOOTSTRAP_SERVERS",
-            help="Kafka, as host:port[,host:port]. Default 127.0.0.1:9092.",
+            help="Kafka, as host:port[,host:port]. Default: the local east region at "
+            "127.0.0.1:KEYBUS_EAST_KAFKA_PORT (9092 unless set).",
         ),
     ] = None,
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
-    port: Annotated[int | None, typer.Option(help="TCP port to listen on. Default 8081.")] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(help="TCP port to listen on. Default: KEYBUS_EAST_REGISTRY_PORT, else 8081."),
+    ] = None,
     advertised_url: Annotated[
         str | None,
         typer.Option(help="URL other instances forward writes to. Default http://HOST:PORT."),

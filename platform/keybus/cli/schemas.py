@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from keybus.cli.console import console, fail
+from keybus.cli.options import RegistryOption
 from keybus.errors import KeybusError
 from keybus.registry.client import RegistryClient
 from keybus.schemas.catalog import (
@@ -28,9 +29,6 @@ app = typer.Typer(help="Generate bindings from the Avro catalog, and gate and re
 CatalogOption = Annotated[
     Path | None,
     typer.Option("--catalog", help="Folder of .avsc files (default: the nearest avro/ folder)."),
-]
-RegistryOption = Annotated[
-    str, typer.Option("--registry", envvar="KEYBUS_REGISTRY_URL", help="Registry base URL.")
 ]
 StrategyOption = Annotated[
     SubjectNameStrategy,
@@ -86,6 +84,7 @@ def codegen(
 
 @app.command("check")
 def check_command(
+    *,
     registry: RegistryOption,
     catalog: CatalogOption = None,
     subject_strategy: StrategyOption = SubjectNameStrategy.TOPIC_RECORD,
@@ -104,6 +103,7 @@ def check_command(
 
 @app.command()
 def register(
+    *,
     registry: RegistryOption,
     catalog: CatalogOption = None,
     subject_strategy: StrategyOption = SubjectNameStrategy.TOPIC_RECORD,

@@ -6,12 +6,14 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from keybus.settings import ConnectionSettings
 
 __all__ = ["StreamSettings"]
 
 
-class StreamSettings(BaseSettings):
+class StreamSettings(ConnectionSettings):
     """Connections, state folder and commit guarantee of a topology."""
 
     model_config = SettingsConfigDict(env_prefix="KEYBUS_", extra="ignore")
@@ -20,8 +22,6 @@ class StreamSettings(BaseSettings):
         default=None,
         description="Faust app id, also the consumer group; default: the topology's own name.",
     )
-    bootstrap_servers: str = "127.0.0.1:9092"
-    registry_url: str = "http://127.0.0.1:8081"
     processing_guarantee: Literal["at_least_once", "exactly_once"] = "at_least_once"
     rules_file: Path = Path("deploy/rules.yaml")
     catch_all_topic: str | None = Field(
