@@ -11,7 +11,7 @@ from rich.table import Table
 from keybus.cli.console import console, fail
 from keybus.cli.run import check_kafka, processor_environment, worker_group
 from keybus.errors import KeybusError
-from keybus.streams.deployments import load_deployments, render_kubernetes
+from keybus.streams.deployments import check_settings, load_deployments, render_kubernetes
 
 __all__ = ["app"]
 
@@ -26,10 +26,11 @@ def up(file: FileOption = DEFAULT_FILE) -> None:
     """Start every processor's workers in the background (running ones are kept)."""
     try:
         deployments = load_deployments(file)
+        check_settings(deployments, file)
         for processor in deployments.processors:
             environment = processor_environment(processor.env)
             check_kafka(environment, processor.name)
-            group = worker_group(processor.topology, environment)
+            group = worker_group(processor.name, processor.topology, environment)
             pids = group.start(processor.workers)
             group.wait_healthy(processor.workers, seconds=3.0)
             console.print(f"[green]up[/] {processor.name}: {len(pids)} worker(s), pids {pids}")
@@ -45,7 +46,7 @@ def down(file: FileOption = DEFAULT_FILE) -> None:
     except KeybusError as exc:
         fail(exc)
     for processor in deployments.processors:
-        stopped = worker_group(processor.topology).stop()
+        stopped = worker_group(processor.name, processor.topology).stop()
         console.print(f"stopped {processor.name}: {len(stopped)} worker(s)")
 
 
@@ -58,7 +59,7 @@ def status(file: FileOption = DEFAULT_FILE) -> None:
         fail(exc)
     table = Table("processor", "topology", "wanted", "running", "pids")
     for processor in deployments.processors:
-        running = worker_group(processor.topology).running()
+        running = worker_group(processor.name, processor.topology).running()
         pids = ", ".join(str(pid) for pid in running.values())
         table.add_row(
             processor.name, processor.topology, str(processor.workers), str(len(running)), pids
@@ -70,6 +71,8 @@ def status(file: FileOption = DEFAULT_FILE) -> None:
 def render(file: FileOption = DEFAULT_FILE) -> None:
     """Print a Kubernetes Deployment per processor."""
     try:
-        print(render_kubernetes(load_deployments(file)), end="")
+        deployments = load_deployments(file)
+        check_settings(deployments, file)
+        print(render_kubernetes(deployments), end="")
     except KeybusError as exc:
         fail(exc)

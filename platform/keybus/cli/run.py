@@ -24,9 +24,15 @@ _KAFKA_CHECK_TIMEOUT_S = 10.0
 app = typer.Typer(help="Run a stream processor from topologies/.")
 
 
-def worker_group(topology: str, environment: dict[str, str] | None = None) -> WorkerGroup:
-    """Return the worker group of a topology, with its files under KEYBUS_HOME."""
-    folder = keybus_home() / "processors" / topology
+def worker_group(
+    processor: str, topology: str, environment: dict[str, str] | None = None
+) -> WorkerGroup:
+    """Return the worker group of a processor, with its files under KEYBUS_HOME.
+
+    The files are kept per processor, so two processors of one topology never see or
+    stop each other's workers. `keybus run TOPOLOGY` is the processor named TOPOLOGY.
+    """
+    folder = keybus_home() / "processors" / processor
     return WorkerGroup(topology=topology, folder=folder, environment=environment or {})
 
 
@@ -72,7 +78,7 @@ def run(
 ) -> None:
     """Run N workers of a topology; they share its consumer group and its partitions."""
     environment = processor_environment()
-    group = worker_group(topology, environment)
+    group = worker_group(topology, topology, environment)
     try:
         check_kafka(environment, topology)
         pids = group.start(workers)

@@ -2,15 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from keybus.errors import ConfigurationError
+from keybus.sourcing.settings import SourcingSettings
+from keybus.streams.settings import EnricherSettings, StreamSettings
 
-__all__ = ["DeploymentFile", "ProcessorSpec", "load_deployments", "render_kubernetes"]
+__all__ = [
+    "TOPOLOGY_SETTINGS",
+    "DeploymentFile",
+    "ProcessorSpec",
+    "check_settings",
+    "load_deployments",
+    "render_kubernetes",
+]
+
+TOPOLOGY_SETTINGS: Mapping[str, type[StreamSettings]] = {
+    "router": StreamSettings,
+    "enricher": EnricherSettings,
+    "commands": SourcingSettings,
+}
+"""The settings model that each topology of topologies/ reads its KEYBUS_* variables into."""
+
+_ENV_PREFIX = "KEYBUS_"
 
 _NAME = r"^[a-z][a-z0-9-]{0,52}$"
 
@@ -78,6 +99,85 @@ def load_deployments(path: Path) -> DeploymentFile:
             for error in exc.errors()
         )
         raise ConfigurationError(f"Processors file {path} is invalid:\n{problems}") from exc
+
+
+def check_settings(deployments: DeploymentFile, path: Path) -> None:
+    """Validate every processor's env against its topology's settings model.
+
+    A topology missing from TOPOLOGY_SETTINGS is checked against StreamSettings, which
+    covers the settings that every topology shares.
+
+    Raises:
+        ConfigurationError: a value is invalid; the message names the processor, the
+            variable, the value and the rule.
+    """
+    problems = [
+        problem for processor in deployments.processors for problem in _env_problems(processor)
+    ]
+    problems.extend(_shared_groups(deployments.processors))
+    if problems:
+        raise ConfigurationError(
+            f"Processors file {path} sets invalid settings:\n"
+            + "\n".join(f"  {problem}" for problem in problems)
+        )
+
+
+def _env_problems(processor: ProcessorSpec) -> list[str]:
+    model = TOPOLOGY_SETTINGS.get(processor.topology, StreamSettings)
+    values = {}
+    for name in model.model_fields:
+        variable = f"{_ENV_PREFIX}{name.upper()}"
+        if variable in processor.env:
+            values[name] = processor.env[variable]
+    try:
+        _only_given(model).model_validate(values)
+    except ValidationError as exc:
+        return [_describe_error(processor.name, error) for error in exc.errors()]
+    return []
+
+
+def _shared_groups(processors: list[ProcessorSpec]) -> list[str]:
+    """Return a message per set of processors that would join one consumer group.
+
+    A topology's consumer group is KEYBUS_APP_ID, else a default fixed by the topology,
+    so processors of one topology without distinct app ids would split its partitions.
+    """
+    groups: dict[tuple[str, str | None], list[str]] = {}
+    for processor in processors:
+        key = (processor.topology, processor.env.get(f"{_ENV_PREFIX}APP_ID"))
+        groups.setdefault(key, []).append(processor.name)
+    return [
+        f"processors {', '.join(repr(name) for name in names)} run topology '{topology}' "
+        f"in one consumer group ({_ENV_PREFIX}APP_ID={app_id or 'the default'}). Set a "
+        f"distinct {_ENV_PREFIX}APP_ID in each one's env."
+        for (topology, app_id), names in groups.items()
+        if len(names) > 1
+    ]
+
+
+def _describe_error(processor: str, error: ErrorDetails) -> str:
+    if not error["loc"]:
+        return f"processor '{processor}': {error['msg']}"
+    variable = f"{_ENV_PREFIX}{str(error['loc'][0]).upper()}"
+    return f"processor '{processor}': {variable}={error['input']!r} is invalid: {error['msg']}"
+
+
+def _only_given(model: type[StreamSettings]) -> type[StreamSettings]:
+    """Return a subclass of `model` that reads no environment, only the values given."""
+
+    class GivenOnly(model):  # type: ignore[valid-type,misc]
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return (init_settings,)
+
+    return GivenOnly
 
 
 def render_kubernetes(deployments: DeploymentFile) -> str:

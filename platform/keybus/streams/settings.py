@@ -9,8 +9,9 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from keybus.settings import ConnectionSettings
+from keybus.streams.enrichment import MissingReference
 
-__all__ = ["StreamSettings"]
+__all__ = ["EnricherSettings", "StreamSettings"]
 
 
 class StreamSettings(ConnectionSettings):
@@ -53,3 +54,15 @@ class StreamSettings(ConnectionSettings):
     reload_interval_s: float = Field(
         default=5.0, gt=0, description="How often the rules file is checked for changes."
     )
+
+
+class EnricherSettings(StreamSettings):
+    """Settings of the enricher, from KEYBUS_ENRICH_* variables."""
+
+    enrich_source: str = "lock-devices"
+    enrich_reference: str = "reference.lock-directory"
+    enrich_output: str = "lock-devices.enriched"
+    enrich_partitions: int = Field(default=6, ge=1)
+    enrich_missing: MissingReference = MissingReference.RETRY
+    enrich_wait_ms: int = Field(default=5_000, ge=1)
+    enrich_max_attempts: int = Field(default=12, ge=1)
