@@ -68,11 +68,36 @@ def status(file: FileOption = DEFAULT_FILE) -> None:
 
 
 @app.command()
-def render(file: FileOption = DEFAULT_FILE) -> None:
-    """Print a Kubernetes Deployment per processor."""
+def render(
+    file: FileOption = DEFAULT_FILE,
+    bootstrap_servers: Annotated[
+        str | None,
+        typer.Option(
+            help="Kafka as the pods reach it, host:port[,host:port]. Default: "
+            "kubernetes.bootstrap_servers of the file. KEYBUS_BOOTSTRAP_SERVERS of this shell "
+            "is not used.",
+        ),
+    ] = None,
+    registry_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Schema registry base URL as the pods reach it. Default: "
+            "kubernetes.registry_url of the file. KEYBUS_REGISTRY_URL of this shell is not used.",
+        ),
+    ] = None,
+) -> None:
+    """Print a Kubernetes Deployment per processor.
+
+    Every container gets KEYBUS_BOOTSTRAP_SERVERS and KEYBUS_REGISTRY_URL from its
+    processor's env, else these options, else the file's `kubernetes:` section. Without
+    any of them the command fails, because the local default 127.0.0.1 is the pod itself.
+    """
     try:
         deployments = load_deployments(file)
         check_settings(deployments, file)
-        print(render_kubernetes(deployments), end="")
+        rendered = render_kubernetes(
+            deployments, bootstrap_servers=bootstrap_servers, registry_url=registry_url
+        )
+        print(rendered, end="")
     except KeybusError as exc:
         fail(exc)

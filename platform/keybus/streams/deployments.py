@@ -63,6 +63,13 @@ class KubernetesSettings(BaseModel):
     namespace: str = "keybus"
     cpu_request: str = "250m"
     memory_limit: str = "512Mi"
+    bootstrap_servers: str | None = Field(
+        default=None,
+        description="Kafka as the pods reach it, rendered as KEYBUS_BOOTSTRAP_SERVERS.",
+    )
+    registry_url: str | None = Field(
+        default=None, description="Schema registry as the pods reach it, as KEYBUS_REGISTRY_URL."
+    )
 
 
 class DeploymentFile(BaseModel):
@@ -180,21 +187,66 @@ def _only_given(model: type[StreamSettings]) -> type[StreamSettings]:
     return GivenOnly
 
 
-def render_kubernetes(deployments: DeploymentFile) -> str:
-    """Render one apps/v1 Deployment per processor as a multi-document YAML string."""
+def render_kubernetes(
+    deployments: DeploymentFile,
+    *,
+    bootstrap_servers: str | None = None,
+    registry_url: str | None = None,
+) -> str:
+    """Render one apps/v1 Deployment per processor as a multi-document YAML string.
+
+    Every container gets KEYBUS_BOOTSTRAP_SERVERS and KEYBUS_REGISTRY_URL: the
+    processor's own env value, else the argument, else the `kubernetes:` section.
+
+    Raises:
+        ConfigurationError: a processor would get no Kafka or registry address, since
+            the local default 127.0.0.1 is the pod itself inside Kubernetes.
+    """
+    addresses = {
+        "KEYBUS_BOOTSTRAP_SERVERS": bootstrap_servers or deployments.kubernetes.bootstrap_servers,
+        "KEYBUS_REGISTRY_URL": registry_url or deployments.kubernetes.registry_url,
+    }
+    _check_addresses(deployments.processors, addresses)
+    given = {name: value for name, value in addresses.items() if value is not None}
     documents = [
-        _deployment(processor, deployments.kubernetes) for processor in deployments.processors
+        _deployment(processor, deployments.kubernetes, {**given, **processor.env})
+        for processor in deployments.processors
     ]
     return yaml.safe_dump_all(documents, sort_keys=False)
 
 
-def _deployment(processor: ProcessorSpec, kubernetes: KubernetesSettings) -> dict[str, Any]:
+_ADDRESS_SOURCES = {
+    "KEYBUS_BOOTSTRAP_SERVERS": ("--bootstrap-servers", "kubernetes.bootstrap_servers"),
+    "KEYBUS_REGISTRY_URL": ("--registry-url", "kubernetes.registry_url"),
+}
+
+
+def _check_addresses(processors: list[ProcessorSpec], addresses: dict[str, str | None]) -> None:
+    for variable, value in addresses.items():
+        missing = [
+            processor.name
+            for processor in processors
+            if value is None and variable not in processor.env
+        ]
+        if not missing:
+            continue
+        option, key = _ADDRESS_SOURCES[variable]
+        raise ConfigurationError(
+            f"Processors {', '.join(missing)} have no {variable} for Kubernetes. Pass "
+            f"{option}, set {key} in the processors file, or set {variable} in their env. "
+            "The local default 127.0.0.1 would point each pod at itself."
+        )
+
+
+def _deployment(
+    processor: ProcessorSpec, kubernetes: KubernetesSettings, environment: dict[str, str]
+) -> dict[str, Any]:
     labels = {"app.kubernetes.io/name": processor.name, "app.kubernetes.io/part-of": "keybus"}
     container = {
         "name": processor.name,
         "image": kubernetes.image,
         "command": ["faust", "-A", f"topologies.{processor.topology}", "worker", "--without-web"],
-        "env": [{"name": key, "value": value} for key, value in sorted(processor.env.items())],
+        "env": [{"name": key, "value": value} for key, value in sorted(environment.items())],
         "resources": {
             "requests": {"cpu": kubernetes.cpu_request},
             "limits": {"memory": kubernetes.memory_limit},

@@ -73,3 +73,18 @@ def test_invalid_setting_is_rejected(command: str, tmp_path: Path) -> None:
 
     assert result.exit_code == 1
     assert "processor 'r': KEYBUS_PROCESSING_GUARANTEE='maybe' is invalid" in result.output
+
+
+def test_render_options_reach_containers(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("processors:\n  - {name: r, topology: router}\n")
+    arguments = [
+        "deploy", "render", "-f", str(path),
+        "--bootstrap-servers", "kafka:9092", "--registry-url", "http://registry:8081",
+    ]  # fmt: skip
+
+    result = runner.invoke(app, arguments)
+
+    assert result.exit_code == 0, result.output
+    assert "name: KEYBUS_BOOTSTRAP_SERVERS\n          value: kafka:9092" in result.output
+    assert "name: KEYBUS_REGISTRY_URL\n          value: http://registry:8081" in result.output
