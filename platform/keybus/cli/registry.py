@@ -12,6 +12,7 @@ import typer
 from pydantic import ValidationError
 
 from keybus.cli.console import fail
+from keybus.cluster.process import holder_text, is_port_free
 from keybus.errors import ConfigurationError
 
 __all__ = ["app"]
@@ -40,6 +41,16 @@ def _configure_logging() -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(os.environ.get("KEYBUS_LOG_LEVEL", "INFO").upper())
+
+
+def _check_port(host: str, port: int) -> None:
+    """Exit with the holder and the setting to change when the listening port is taken."""
+    if is_port_free(port, host):
+        return
+    fail(
+        f"Registry not started: port {port} on {host} is already in use{holder_text(port)}. "
+        "Stop that process, or pass another --port (or set KEYBUS_REGISTRY_PORT)."
+    )
 
 
 @app.command()
@@ -87,7 +98,6 @@ def serve(
     from keybus.registry.server import RegistrySettings  # noqa: PLC0415
     from keybus.registry.server import serve as serve_registry  # noqa: PLC0415
 
-    _configure_logging()
     given: dict[str, Any] = {
         "bootstrap_servers": bootstrap_servers,
         "host": host,
@@ -102,6 +112,8 @@ def serve(
         settings = RegistrySettings(
             **{key: value for key, value in given.items() if value is not None}
         )
+        _check_port(settings.host, settings.port)
+        _configure_logging()
         serve_registry(settings)
     except (ValidationError, ConfigurationError) as exc:
         fail(f"Registry not started: {exc}")
