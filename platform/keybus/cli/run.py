@@ -17,11 +17,9 @@ from keybus.errors import ConfigurationError, KeybusError
 from keybus.settings import ConnectionSettings
 from keybus.streams.workers import WorkerGroup
 
-__all__ = ["app", "check_kafka", "processor_environment", "worker_group"]
+__all__ = ["check_kafka", "processor_environment", "run", "worker_group"]
 
 _KAFKA_CHECK_TIMEOUT_S = 10.0
-
-app = typer.Typer(help="Run a stream processor from topologies/.")
 
 
 def worker_group(
@@ -67,7 +65,6 @@ def check_kafka(environment: dict[str, str], processor: str) -> None:
         raise ConfigurationError(f"Kafka at {servers} returned no brokers; check that it runs.")
 
 
-@app.callback(invoke_without_command=True)
 def run(
     topology: Annotated[str, typer.Argument(help="Topology module in topologies/, e.g. router.")],
     workers: Annotated[int, typer.Option(min=1, help="Worker processes to run.")] = 1,

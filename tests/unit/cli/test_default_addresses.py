@@ -32,9 +32,10 @@ def east_port(monkeypatch: pytest.MonkeyPatch) -> int:
 
 
 def test_run_names_east_port_and_setting(east_port: int) -> None:
-    result = runner.invoke(app, ["run", "router"])
+    result = runner.invoke(app, ["run", "router", "--workers", "2"])
 
     assert result.exit_code == 1
+    assert "Missing argument" not in result.output
     assert f"Kafka at 127.0.0.1:{east_port} did not respond" in result.output
     assert "KEYBUS_BOOTSTRAP_SERVERS" in result.output
 
