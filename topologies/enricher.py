@@ -28,7 +28,6 @@ from typing import Any
 
 import faust
 from faust.types import Message
-from pydantic import Field
 
 from keybus.errors import KeybusError
 from keybus.registry.client import RegistryClient
@@ -37,32 +36,20 @@ from keybus.retry.naming import dead_letter_topic_name
 from keybus.retry.policy import DeadLetterReason
 from keybus.schemas.catalog import Catalog
 from keybus.serde import AvroDeserializer, AvroSerializer
-from keybus.streams import StreamSettings, make_app
+from keybus.streams import make_app
 from keybus.streams.enrichment import (
     ATTEMPT_HEADER,
     DUE_HEADER,
     Emit,
     EnrichmentPolicy,
-    MissingReference,
     decide,
 )
 from keybus.streams.registry_decode import plain_event
+from keybus.streams.settings import EnricherSettings
 
 logger = logging.getLogger(__name__)
 
 OUTPUT_EVENT = "com.example.access.EnrichedLockEvent"
-
-
-class EnricherSettings(StreamSettings):
-    """Settings of the enricher, from KEYBUS_ENRICH_* variables."""
-
-    enrich_source: str = "lock-devices"
-    enrich_reference: str = "reference.lock-directory"
-    enrich_output: str = "lock-devices.enriched"
-    enrich_partitions: int = Field(default=6, ge=1)
-    enrich_missing: MissingReference = MissingReference.RETRY
-    enrich_wait_ms: int = Field(default=5_000, ge=1)
-    enrich_max_attempts: int = Field(default=12, ge=1)
 
 
 settings = EnricherSettings()

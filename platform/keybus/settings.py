@@ -7,13 +7,25 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from keybus.errors import ConfigurationError
 
-__all__ = ["DEFAULT_REGION_PORTS", "DevSettings", "RegionSettings", "region_settings"]
+__all__ = [
+    "DEFAULT_REGION",
+    "DEFAULT_REGION_PORTS",
+    "ConnectionSettings",
+    "DevSettings",
+    "RegionSettings",
+    "local_bootstrap_servers",
+    "local_registry_url",
+    "region_settings",
+]
 
 DEFAULT_REGION_PORTS: dict[str, tuple[int, int, int]] = {
     "east": (9092, 9093, 8081),
     "west": (9192, 9193, 8181),
 }
 """Default (kafka, controller, registry) loopback ports of each known region."""
+
+DEFAULT_REGION = "east"
+"""The local region that commands and processors connect to unless a setting names another."""
 
 
 class RegionSettings(BaseSettings):
@@ -57,3 +69,28 @@ def region_settings(region: str) -> RegionSettings:
     )
     settings: RegionSettings = model(_env_prefix=f"KEYBUS_{region.upper()}_")  # type: ignore[call-arg]
     return settings
+
+
+def local_bootstrap_servers() -> str:
+    """Return the bootstrap servers of the default local region, on its configured port."""
+    return f"127.0.0.1:{region_settings(DEFAULT_REGION).kafka_port}"
+
+
+def local_registry_url() -> str:
+    """Return the registry URL of the default local region, on its configured port."""
+    return f"http://127.0.0.1:{region_settings(DEFAULT_REGION).registry_port}"
+
+
+class ConnectionSettings(BaseSettings):
+    """Addresses of Kafka and the schema registry, shared by every command and processor.
+
+    KEYBUS_BOOTSTRAP_SERVERS and KEYBUS_REGISTRY_URL win. Without them, both point at
+    the local east region on the ports that KEYBUS_EAST_KAFKA_PORT and
+    KEYBUS_EAST_REGISTRY_PORT set (9092 and 8081 by default), where `keybus dev up`
+    starts it.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="KEYBUS_", extra="ignore")
+
+    bootstrap_servers: str = Field(default_factory=local_bootstrap_servers)
+    registry_url: str = Field(default_factory=local_registry_url)

@@ -28,7 +28,9 @@ app.add_typer(topics.app, name="topics")
 app.add_typer(rules.app, name="rules")
 app.add_typer(registry.app, name="registry")
 app.add_typer(schemas.app, name="schemas")
-app.add_typer(run.app, name="run")
+# A command, not a group: a group stops parsing its own options at the first argument,
+# so `keybus run router --workers 2` would read --workers as a subcommand.
+app.command(name="run")(run.run)
 app.add_typer(deploy.app, name="deploy")
 app.add_typer(dlq.app, name="dlq")
 app.command(name="import")(import_log)

@@ -9,9 +9,9 @@ import typer
 from rich.table import Table
 
 from keybus.cli.console import console, fail
-from keybus.cli.run import worker_group
+from keybus.cli.run import check_kafka, processor_environment, worker_group
 from keybus.errors import KeybusError
-from keybus.streams.deployments import load_deployments, render_kubernetes
+from keybus.streams.deployments import check_settings, load_deployments, render_kubernetes
 
 __all__ = ["app"]
 
@@ -26,8 +26,11 @@ def up(file: FileOption = DEFAULT_FILE) -> None:
     """Start every processor's workers in the background (running ones are kept)."""
     try:
         deployments = load_deployments(file)
+        check_settings(deployments, file)
         for processor in deployments.processors:
-            group = worker_group(processor.topology, processor.env)
+            environment = processor_environment(processor.env)
+            check_kafka(environment, processor.name)
+            group = worker_group(processor.name, processor.topology, environment)
             pids = group.start(processor.workers)
             group.wait_healthy(processor.workers, seconds=3.0)
             console.print(f"[green]up[/] {processor.name}: {len(pids)} worker(s), pids {pids}")
@@ -43,7 +46,7 @@ def down(file: FileOption = DEFAULT_FILE) -> None:
     except KeybusError as exc:
         fail(exc)
     for processor in deployments.processors:
-        stopped = worker_group(processor.topology).stop()
+        stopped = worker_group(processor.name, processor.topology).stop()
         console.print(f"stopped {processor.name}: {len(stopped)} worker(s)")
 
 
@@ -56,7 +59,7 @@ def status(file: FileOption = DEFAULT_FILE) -> None:
         fail(exc)
     table = Table("processor", "topology", "wanted", "running", "pids")
     for processor in deployments.processors:
-        running = worker_group(processor.topology).running()
+        running = worker_group(processor.name, processor.topology).running()
         pids = ", ".join(str(pid) for pid in running.values())
         table.add_row(
             processor.name, processor.topology, str(processor.workers), str(len(running)), pids
@@ -65,9 +68,36 @@ def status(file: FileOption = DEFAULT_FILE) -> None:
 
 
 @app.command()
-def render(file: FileOption = DEFAULT_FILE) -> None:
-    """Print a Kubernetes Deployment per processor."""
+def render(
+    file: FileOption = DEFAULT_FILE,
+    bootstrap_servers: Annotated[
+        str | None,
+        typer.Option(
+            help="Kafka as the pods reach it, host:port[,host:port]. Default: "
+            "kubernetes.bootstrap_servers of the file. KEYBUS_BOOTSTRAP_SERVERS of this shell "
+            "is not used.",
+        ),
+    ] = None,
+    registry_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Schema registry base URL as the pods reach it. Default: "
+            "kubernetes.registry_url of the file. KEYBUS_REGISTRY_URL of this shell is not used.",
+        ),
+    ] = None,
+) -> None:
+    """Print a Kubernetes Deployment per processor.
+
+    Every container gets KEYBUS_BOOTSTRAP_SERVERS and KEYBUS_REGISTRY_URL from its
+    processor's env, else these options, else the file's `kubernetes:` section. Without
+    any of them the command fails, because the local default 127.0.0.1 is the pod itself.
+    """
     try:
-        print(render_kubernetes(load_deployments(file)), end="")
+        deployments = load_deployments(file)
+        check_settings(deployments, file)
+        rendered = render_kubernetes(
+            deployments, bootstrap_servers=bootstrap_servers, registry_url=registry_url
+        )
+        print(rendered, end="")
     except KeybusError as exc:
         fail(exc)

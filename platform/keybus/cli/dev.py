@@ -33,8 +33,16 @@ RegionsOption = Annotated[
     str | None,
     typer.Option(
         "--regions",
-        help="Comma-separated regions to act on, for example east,west. "
+        help="Comma-separated regions to start, for example east,west. "
         "Default: KEYBUS_REGIONS, else east.",
+    ),
+]
+StopRegionsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--regions",
+        help="Comma-separated regions to stop, for example west. Default: every known region, "
+        "whatever KEYBUS_REGIONS says.",
     ),
 ]
 
@@ -133,7 +141,7 @@ def status() -> None:
 
 
 @app.command()
-def down(regions: RegionsOption = None) -> None:
+def down(regions: StopRegionsOption = None) -> None:
     """Stop the local regions (all known regions unless --regions is given)."""
     try:
         names = parse_regions(regions) if regions is not None else known_regions()

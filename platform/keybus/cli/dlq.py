@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from keybus.cli.console import console, fail
+from keybus.cli.options import BootstrapServersOption
 from keybus.errors import KeybusError
 from keybus.registry import RegistryClient
 from keybus.retry.deadletters import (
@@ -39,15 +40,6 @@ app = typer.Typer(
 )
 
 TopicArgument = Annotated[str, typer.Argument(help="Dead-letter topic, e.g. orders.billing.dlq.")]
-ServersOption = Annotated[
-    str,
-    typer.Option(
-        "--bootstrap-servers",
-        "-b",
-        envvar="KEYBUS_BOOTSTRAP_SERVERS",
-        help="Kafka to read from, as host:port[,host:port].",
-    ),
-]
 ErrorTypeOption = Annotated[
     str | None, typer.Option(help="Only this error type, e.g. TimeoutError or a full name.")
 ]
@@ -123,7 +115,8 @@ def _age(seconds: float) -> str:
 @app.command("list")
 def list_command(
     topic: TopicArgument,
-    bootstrap_servers: ServersOption = "127.0.0.1:9092",
+    *,
+    bootstrap_servers: BootstrapServersOption,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Count dead letters by error type and age."""
@@ -201,7 +194,7 @@ def _describe(letter: DeadLetter, deserializer: AvroDeserializer | None) -> dict
 def show_command(
     topic: TopicArgument,
     *,
-    bootstrap_servers: ServersOption = "127.0.0.1:9092",
+    bootstrap_servers: BootstrapServersOption,
     error_type: ErrorTypeOption = None,
     since: SinceOption = None,
     until: UntilOption = None,
@@ -237,7 +230,7 @@ def show_command(
 def replay_command(
     topic: TopicArgument,
     *,
-    bootstrap_servers: ServersOption = "127.0.0.1:9092",
+    bootstrap_servers: BootstrapServersOption,
     to: Annotated[
         ReplayDestination,
         typer.Option(help="original: the topic the event was first read from; retry: first tier."),

@@ -14,6 +14,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from keybus.cli.console import console, fail
+from keybus.cli.options import BootstrapServersOption, RegistryOption
+from keybus.cluster.process import holder_text, is_port_free
 from keybus.errors import KeybusError
 from keybus.importer.http import projection_app
 from keybus.importer.projections import PROJECTION_NAME, EventLogProjection
@@ -45,13 +47,8 @@ def replay(
             "at or after it. Default: continue where the projection stopped.",
         ),
     ] = None,
-    bootstrap_servers: Annotated[
-        str,
-        typer.Option("--bootstrap-servers", "-b", envvar="KEYBUS_BOOTSTRAP_SERVERS", help="Kafka."),
-    ] = "127.0.0.1:9092",
-    registry: Annotated[
-        str, typer.Option(envvar="KEYBUS_REGISTRY_URL", help="Schema registry base URL.")
-    ] = "http://127.0.0.1:8081",
+    bootstrap_servers: BootstrapServersOption,
+    registry: RegistryOption,
     serve: Annotated[
         bool, typer.Option(help="After catching up, serve it over HTTP and keep following.")
     ] = False,
@@ -61,6 +58,8 @@ def replay(
     """Rebuild the projection, print its summary, and serve it when --serve is given."""
     if projection != PROJECTION_NAME:
         fail(f"Projection {projection!r} is unknown. Available: {PROJECTION_NAME}.")
+    if serve:
+        _check_port(host, port)
     model = EventLogProjection(db)
     try:
         stats = replay_projection(
@@ -84,6 +83,18 @@ def replay(
             port=port,
         )
     model.close()
+
+
+def _check_port(host: str, port: int) -> None:
+    """Exit with the holder and the option to change when the serving port is taken."""
+    if is_port_free(port, host):
+        return
+    holder = holder_text(port)
+    fail(
+        f"Cannot serve on {host}:{port}: the port is already in use{holder}. Stop that "
+        "process or pass another --port.",
+        exit_code=3,
+    )
 
 
 def _start(text: str | None) -> Start:
@@ -141,6 +152,8 @@ def _serve(
     host: str,
     port: int,
 ) -> None:
+    # The port was free before the replay, which can take minutes, so check it again.
+    _check_port(host, port)
     stop = threading.Event()
     follower_model = EventLogProjection(model.path)
     follower = threading.Thread(

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from keybus.cli.console import console, fail
+from keybus.cli.options import BootstrapServersOption, RegistryOption
 from keybus.errors import KeybusError
 from keybus.importer import (
     ImportOptions,
@@ -40,13 +41,8 @@ Strings = list[str] | None
 def import_log(  # noqa: PLR0917 - Typer takes one parameter per option
     file: Annotated[Path, typer.Argument(help="Event log: .csv, .xes, or either gzip-compressed.")],
     topic: Annotated[str, typer.Option(help="Topic to publish to; created when missing.")],
-    bootstrap_servers: Annotated[
-        str,
-        typer.Option("--bootstrap-servers", "-b", envvar="KEYBUS_BOOTSTRAP_SERVERS", help="Kafka."),
-    ] = "127.0.0.1:9092",
-    registry: Annotated[
-        str, typer.Option(envvar="KEYBUS_REGISTRY_URL", help="Schema registry base URL.")
-    ] = "http://127.0.0.1:8081",
+    bootstrap_servers: BootstrapServersOption,
+    registry: RegistryOption,
     mapping_file: Annotated[
         Path | None, typer.Option("--mapping", help="YAML mapping file; flags override it.")
     ] = None,

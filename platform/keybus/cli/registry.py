@@ -12,6 +12,7 @@ import typer
 from pydantic import ValidationError
 
 from keybus.cli.console import fail
+from keybus.cluster.process import holder_text, is_port_free
 from keybus.errors import ConfigurationError
 
 __all__ = ["app"]
@@ -42,6 +43,16 @@ def _configure_logging() -> None:
     root.setLevel(os.environ.get("KEYBUS_LOG_LEVEL", "INFO").upper())
 
 
+def _check_port(host: str, port: int) -> None:
+    """Exit with the holder and the setting to change when the listening port is taken."""
+    if is_port_free(port, host):
+        return
+    fail(
+        f"Registry not started: port {port} on {host} is already in use{holder_text(port)}. "
+        "Stop that process, or pass another --port (or set KEYBUS_REGISTRY_PORT)."
+    )
+
+
 @app.command()
 def serve(
     *,
@@ -51,11 +62,15 @@ def serve(
             "--bootstrap-servers",
             "-b",
             envvar="KEYBUS_BOOTSTRAP_SERVERS",
-            help="Kafka, as host:port[,host:port]. Default 127.0.0.1:9092.",
+            help="Kafka, as host:port[,host:port]. Default: the local east region at "
+            "127.0.0.1:KEYBUS_EAST_KAFKA_PORT (9092 unless set).",
         ),
     ] = None,
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
-    port: Annotated[int | None, typer.Option(help="TCP port to listen on. Default 8081.")] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(help="TCP port to listen on. Default: KEYBUS_EAST_REGISTRY_PORT, else 8081."),
+    ] = None,
     advertised_url: Annotated[
         str | None,
         typer.Option(help="URL other instances forward writes to. Default http://HOST:PORT."),
@@ -83,7 +98,6 @@ def serve(
     from keybus.registry.server import RegistrySettings  # noqa: PLC0415
     from keybus.registry.server import serve as serve_registry  # noqa: PLC0415
 
-    _configure_logging()
     given: dict[str, Any] = {
         "bootstrap_servers": bootstrap_servers,
         "host": host,
@@ -98,6 +112,8 @@ def serve(
         settings = RegistrySettings(
             **{key: value for key, value in given.items() if value is not None}
         )
+        _check_port(settings.host, settings.port)
+        _configure_logging()
         serve_registry(settings)
     except (ValidationError, ConfigurationError) as exc:
         fail(f"Registry not started: {exc}")

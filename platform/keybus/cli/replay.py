@@ -11,6 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from keybus.cli.console import console, fail
+from keybus.cli.options import BootstrapServersOption, RegistryOption
 from keybus.errors import ConfigurationError, KeybusError
 from keybus.registry.client import RegistryClient
 from keybus.sourcing.projections import (
@@ -75,7 +76,7 @@ def replay_with_progress(
         )
 
 
-def replay(  # noqa: PLR0917 - Typer takes one parameter per option
+def replay(
     projection: Annotated[str, typer.Option("--projection", help="Registered projection name.")],
     since: Annotated[
         str,
@@ -89,12 +90,9 @@ def replay(  # noqa: PLR0917 - Typer takes one parameter per option
         Path | None,
         typer.Option("--db", help="SQLite file (default: .keybus/projections/NAME.sqlite)."),
     ] = None,
-    bootstrap_servers: Annotated[
-        str, typer.Option(envvar="KEYBUS_BOOTSTRAP_SERVERS", help="Kafka bootstrap servers.")
-    ] = "127.0.0.1:9092",
-    registry_url: Annotated[
-        str, typer.Option("--registry", envvar="KEYBUS_REGISTRY_URL", help="Registry base URL.")
-    ] = "http://127.0.0.1:8081",
+    *,
+    bootstrap_servers: BootstrapServersOption,
+    registry_url: RegistryOption,
     topic_prefix: Annotated[
         str, typer.Option(envvar="KEYBUS_TOPIC_PREFIX", help="Prefix of the stream topics.")
     ] = "",

@@ -8,24 +8,63 @@ from types import FrameType
 from typing import Annotated
 
 import typer
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient
 
 from keybus.cli.console import console, fail
 from keybus.cluster import keybus_home
-from keybus.errors import KeybusError
+from keybus.errors import ConfigurationError, KeybusError
+from keybus.settings import ConnectionSettings
 from keybus.streams.workers import WorkerGroup
 
-__all__ = ["app", "worker_group"]
+__all__ = ["check_kafka", "processor_environment", "run", "worker_group"]
 
-app = typer.Typer(help="Run a stream processor from topologies/.")
+_KAFKA_CHECK_TIMEOUT_S = 10.0
 
 
-def worker_group(topology: str, environment: dict[str, str] | None = None) -> WorkerGroup:
-    """Return the worker group of a topology, with its files under KEYBUS_HOME."""
-    folder = keybus_home() / "processors" / topology
+def worker_group(
+    processor: str, topology: str, environment: dict[str, str] | None = None
+) -> WorkerGroup:
+    """Return the worker group of a processor, with its files under KEYBUS_HOME.
+
+    The files are kept per processor, so two processors of one topology never see or
+    stop each other's workers. `keybus run TOPOLOGY` is the processor named TOPOLOGY.
+    """
+    folder = keybus_home() / "processors" / processor
     return WorkerGroup(topology=topology, folder=folder, environment=environment or {})
 
 
-@app.callback(invoke_without_command=True)
+def processor_environment(environment: dict[str, str] | None = None) -> dict[str, str]:
+    """Return a processor's variables with its Kafka and registry addresses filled in.
+
+    The processor's own variables win, then KEYBUS_BOOTSTRAP_SERVERS and
+    KEYBUS_REGISTRY_URL of this process, then the local east region's ports.
+    """
+    connection = ConnectionSettings()
+    return {
+        "KEYBUS_BOOTSTRAP_SERVERS": connection.bootstrap_servers,
+        "KEYBUS_REGISTRY_URL": connection.registry_url,
+        **(environment or {}),
+    }
+
+
+def check_kafka(environment: dict[str, str], processor: str) -> None:
+    """Raise with the setting to change when the processor's Kafka does not respond."""
+    servers = environment["KEYBUS_BOOTSTRAP_SERVERS"]
+    admin = AdminClient({"bootstrap.servers": servers, "log_level": 0})
+    try:
+        metadata = admin.list_topics(timeout=_KAFKA_CHECK_TIMEOUT_S)
+    except KafkaException as exc:
+        raise ConfigurationError(
+            f"Kafka at {servers} did not respond within {_KAFKA_CHECK_TIMEOUT_S:.0f} s, so "
+            f"no worker of {processor} was started. Start the local region with `keybus dev "
+            "up`, or set KEYBUS_BOOTSTRAP_SERVERS to the Kafka to use (the local east "
+            "region's port is KEYBUS_EAST_KAFKA_PORT)."
+        ) from exc
+    if not metadata.brokers:
+        raise ConfigurationError(f"Kafka at {servers} returned no brokers; check that it runs.")
+
+
 def run(
     topology: Annotated[str, typer.Argument(help="Topology module in topologies/, e.g. router.")],
     workers: Annotated[int, typer.Option(min=1, help="Worker processes to run.")] = 1,
@@ -35,13 +74,19 @@ def run(
     ] = False,
 ) -> None:
     """Run N workers of a topology; they share its consumer group and its partitions."""
-    group = worker_group(topology)
+    environment = processor_environment()
+    group = worker_group(topology, topology, environment)
     try:
+        check_kafka(environment, topology)
         pids = group.start(workers)
         group.wait_healthy(workers, seconds=3.0)
     except KeybusError as exc:
         group.stop()
         fail(exc)
+    console.print(
+        f"{topology}: Kafka at {environment['KEYBUS_BOOTSTRAP_SERVERS']}, "
+        f"registry at {environment['KEYBUS_REGISTRY_URL']}"
+    )
     for index, pid in enumerate(pids):
         console.print(f"worker {index} of {topology}: pid {pid}, log {group.log_path(index)}")
     if detach:

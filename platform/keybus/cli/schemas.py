@@ -9,9 +9,15 @@ import typer
 from rich.markup import escape
 
 from keybus.cli.console import console, fail
+from keybus.cli.options import RegistryOption
 from keybus.errors import KeybusError
 from keybus.registry.client import RegistryClient
-from keybus.schemas.catalog import Catalog, default_catalog_dir
+from keybus.schemas.catalog import (
+    TOPIC_PROPERTY,
+    Catalog,
+    CatalogError,
+    default_catalog_dir,
+)
 from keybus.schemas.codegen import DEFAULT_PACKAGE, check_bindings, write_bindings
 from keybus.schemas.gate import check_catalog, register_catalog, render_report
 from keybus.serde.naming import SubjectNameStrategy, resolve_strategy
@@ -24,13 +30,22 @@ CatalogOption = Annotated[
     Path | None,
     typer.Option("--catalog", help="Folder of .avsc files (default: the nearest avro/ folder)."),
 ]
-RegistryOption = Annotated[
-    str, typer.Option("--registry", envvar="KEYBUS_REGISTRY_URL", help="Registry base URL.")
-]
 StrategyOption = Annotated[
     SubjectNameStrategy,
     typer.Option("--subject-strategy", help="How subjects are named."),
 ]
+
+
+def _load_events(folder: Path | None) -> Catalog:
+    """Load the catalog and raise when it declares no event, since then nothing is checked."""
+    loaded = Catalog.load(folder or default_catalog_dir())
+    if not loaded.events:
+        raise CatalogError(
+            f"Event catalog folder {loaded.root} declares no events: no schema has a "
+            f"'{TOPIC_PROPERTY}' property. Add one or pass the intended folder with --catalog.",
+            path=loaded.root,
+        )
+    return loaded
 
 
 def _bindings_folder() -> Path:
@@ -69,13 +84,14 @@ def codegen(
 
 @app.command("check")
 def check_command(
+    *,
     registry: RegistryOption,
     catalog: CatalogOption = None,
     subject_strategy: StrategyOption = SubjectNameStrategy.TOPIC_RECORD,
 ) -> None:
     """Test every catalog schema against its subject's versions; exit 1 if one breaks consumers."""
     try:
-        loaded = Catalog.load(catalog or default_catalog_dir())
+        loaded = _load_events(catalog)
         with RegistryClient(registry) as client:
             results = check_catalog(loaded, client, resolve_strategy(subject_strategy))
     except KeybusError as exc:
@@ -87,13 +103,14 @@ def check_command(
 
 @app.command()
 def register(
+    *,
     registry: RegistryOption,
     catalog: CatalogOption = None,
     subject_strategy: StrategyOption = SubjectNameStrategy.TOPIC_RECORD,
 ) -> None:
     """Register every catalog schema under its subject."""
     try:
-        loaded = Catalog.load(catalog or default_catalog_dir())
+        loaded = _load_events(catalog)
         with RegistryClient(registry) as client:
             registered = register_catalog(loaded, client, resolve_strategy(subject_strategy))
     except KeybusError as exc:

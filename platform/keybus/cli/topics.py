@@ -11,6 +11,7 @@ from confluent_kafka.admin import AdminClient
 from rich.markup import escape
 
 from keybus.cli.console import console, fail
+from keybus.cli.options import BootstrapServersOption
 from keybus.retry.errors import RetryConfigError
 from keybus.retry.subscription import load_subscriptions, subscription_topic_specs
 from keybus.topics import (
@@ -30,15 +31,6 @@ app = typer.Typer(help="Plan and apply the topics declared in deploy/topics.yaml
 
 FileOption = Annotated[
     Path, typer.Option("--file", "-f", help="Topics file to read.", dir_okay=False)
-]
-ServersOption = Annotated[
-    str,
-    typer.Option(
-        "--bootstrap-servers",
-        "-b",
-        envvar="KEYBUS_BOOTSTRAP_SERVERS",
-        help="Kafka to compare with, as host:port[,host:port].",
-    ),
 ]
 SubscriptionsOption = Annotated[
     list[Path] | None,
@@ -95,7 +87,8 @@ def _print(changes: list[TopicChange]) -> int:
 @app.command("plan")
 def plan_command(
     file: FileOption = Path("deploy/topics.yaml"),
-    bootstrap_servers: ServersOption = "127.0.0.1:9092",
+    *,
+    bootstrap_servers: BootstrapServersOption,
     subscriptions: SubscriptionsOption = None,
 ) -> None:
     """Print what `apply` would change; exit 2 when something would change."""
@@ -110,7 +103,8 @@ def plan_command(
 @app.command("apply")
 def apply_command(
     file: FileOption = Path("deploy/topics.yaml"),
-    bootstrap_servers: ServersOption = "127.0.0.1:9092",
+    *,
+    bootstrap_servers: BootstrapServersOption,
     subscriptions: SubscriptionsOption = None,
 ) -> None:
     """Create, grow and reconfigure topics to match the file and the subscriptions."""

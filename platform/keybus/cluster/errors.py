@@ -33,13 +33,16 @@ class DistributionError(ClusterError):
 
 
 class PortInUseError(ClusterError):
-    """A port a local cluster needs is already taken by another process."""
+    """A port a local cluster needs is already taken by another process.
 
-    def __init__(self, cluster: str, port: int, role: str) -> None:
+    `holder` is the text ` by pid N (command line)` when the process is known, else "".
+    """
+
+    def __init__(self, cluster: str, port: int, role: str, holder: str = "") -> None:
         super().__init__(
             f"Cannot start Kafka cluster '{cluster}': {role} port {port} on 127.0.0.1 is "
-            f"already in use. Stop the process listening on {port}, or choose other ports "
-            f"for this cluster{_region_port_settings(cluster)}."
+            f"already in use{holder}. Stop the process listening on {port}, or choose other "
+            f"ports for this cluster{_region_port_settings(cluster)}."
         )
         self.cluster = cluster
         self.port = port

@@ -19,7 +19,15 @@ from confluent_kafka.admin import AdminClient
 
 from keybus.cluster.distribution import RESOURCES, KafkaDistribution, keybus_home
 from keybus.cluster.errors import BrokerStartError, PortInUseError, ToolNotFoundError
-from keybus.cluster.process import is_port_free, log_tail, pid_alive, read_pid, spawn, stop_pid
+from keybus.cluster.process import (
+    holder_text,
+    is_port_free,
+    log_tail,
+    pid_alive,
+    read_pid,
+    spawn,
+    stop_pid,
+)
 
 __all__ = ["ClusterStatus", "LocalKafka", "find_java"]
 
@@ -210,7 +218,7 @@ class LocalKafka:
     def _check_ports(self) -> None:
         for port, role in ((self.port, "broker"), (self.controller_port, "controller")):
             if not is_port_free(port):
-                raise PortInUseError(self.name, port, role)
+                raise PortInUseError(self.name, port, role, holder_text(port))
 
     def _write_properties(self) -> None:
         template = Template((RESOURCES / "server.properties.template").read_text())

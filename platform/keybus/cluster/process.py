@@ -15,9 +15,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 __all__ = [
+    "describe_process",
+    "holder_text",
     "is_port_free",
     "log_tail",
     "pid_alive",
+    "port_holder",
     "read_pid",
     "spawn",
     "stop_pid",
@@ -38,6 +41,60 @@ def is_port_free(port: int, host: str = "127.0.0.1") -> bool:
         except OSError:
             return False
     return True
+
+
+_TCP_LISTEN = "0A"
+
+
+def holder_text(port: int) -> str:
+    """Return ` by pid N (command line)` for a port-in-use message, or "" when unknown."""
+    pid = port_holder(port)
+    return "" if pid is None else f" by {describe_process(pid)}"
+
+
+def port_holder(port: int) -> int | None:
+    """Return the pid of a process listening on TCP `port`, or None when none is found.
+
+    Reads /proc/net/tcp and /proc/net/tcp6 for the listening socket, then the open files
+    of each process for that socket. Only processes of the same user are readable, so
+    None also means that the holder belongs to another user or that /proc is missing.
+    """
+    inodes = _listening_inodes(port)
+    if not inodes:
+        return None
+    for fd_folder in Path("/proc").glob("[0-9]*/fd"):
+        with contextlib.suppress(OSError):
+            for fd in fd_folder.iterdir():
+                with contextlib.suppress(OSError):
+                    if str(fd.readlink()) in inodes:
+                        return int(fd_folder.parent.name)
+    return None
+
+
+def _listening_inodes(port: int) -> set[str]:
+    """Return the `socket:[inode]` links of the sockets listening on TCP `port`."""
+    inodes = set()
+    for table in (Path("/proc/net/tcp"), Path("/proc/net/tcp6")):
+        with contextlib.suppress(OSError):
+            for line in table.read_text().splitlines()[1:]:
+                fields = line.split()
+                local_port = int(fields[1].rpartition(":")[2], 16)
+                if local_port == port and fields[3] == _TCP_LISTEN:
+                    inodes.add(f"socket:[{fields[9]}]")
+    return inodes
+
+
+def describe_process(pid: int) -> str:
+    """Return `pid N (command line)` for messages, the command line cut to 120 characters."""
+    try:
+        arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return f"pid {pid}"
+    command = " ".join(" ".join(part.decode(errors="replace").split()) for part in arguments)
+    command = command.strip()
+    if len(command) > 120:
+        command = command[:117] + "..."
+    return f"pid {pid} ({command})" if command else f"pid {pid}"
 
 
 def read_pid(pid_file: Path) -> int | None:

@@ -89,8 +89,9 @@ class Catalog:
         """Load and check every `.avsc` under `root` (default: `default_catalog_dir()`).
 
         Raises:
-            CatalogError: a file is not valid JSON, its name differs from its full name,
-                a reference is unknown, or an event lacks an envelope field.
+            CatalogError: the folder is missing or has no .avsc file, a file is not
+                valid JSON, its name differs from its full name, a reference is
+                unknown, or an event lacks an envelope field.
         """
         folder = Path(root) if root is not None else default_catalog_dir()
         if not folder.is_dir():
@@ -100,6 +101,12 @@ class Catalog:
                 path=folder,
             )
         types = {_full_name_of(path, schema): schema for path, schema in _read_folder(folder)}
+        if not types:
+            raise CatalogError(
+                f"Event catalog folder {folder} contains no .avsc files. Pass --catalog or set "
+                "KEYBUS_CATALOG_DIR to the folder that holds them.",
+                path=folder,
+            )
         history = _read_history(folder / HISTORY_DIR)
         events: dict[EventType, CatalogEvent] = {}
         for name, schema in sorted(types.items()):

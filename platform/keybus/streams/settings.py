@@ -6,12 +6,15 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
-__all__ = ["StreamSettings"]
+from keybus.settings import ConnectionSettings
+from keybus.streams.enrichment import MissingReference
+
+__all__ = ["EnricherSettings", "StreamSettings"]
 
 
-class StreamSettings(BaseSettings):
+class StreamSettings(ConnectionSettings):
     """Connections, state folder and commit guarantee of a topology."""
 
     model_config = SettingsConfigDict(env_prefix="KEYBUS_", extra="ignore")
@@ -20,8 +23,6 @@ class StreamSettings(BaseSettings):
         default=None,
         description="Faust app id, also the consumer group; default: the topology's own name.",
     )
-    bootstrap_servers: str = "127.0.0.1:9092"
-    registry_url: str = "http://127.0.0.1:8081"
     processing_guarantee: Literal["at_least_once", "exactly_once"] = "at_least_once"
     rules_file: Path = Path("deploy/rules.yaml")
     catch_all_topic: str | None = Field(
@@ -53,3 +54,15 @@ class StreamSettings(BaseSettings):
     reload_interval_s: float = Field(
         default=5.0, gt=0, description="How often the rules file is checked for changes."
     )
+
+
+class EnricherSettings(StreamSettings):
+    """Settings of the enricher, from KEYBUS_ENRICH_* variables."""
+
+    enrich_source: str = "lock-devices"
+    enrich_reference: str = "reference.lock-directory"
+    enrich_output: str = "lock-devices.enriched"
+    enrich_partitions: int = Field(default=6, ge=1)
+    enrich_missing: MissingReference = MissingReference.RETRY
+    enrich_wait_ms: int = Field(default=5_000, ge=1)
+    enrich_max_attempts: int = Field(default=12, ge=1)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from keybus.topics.configs import config_problems
 from keybus.topics.errors import TopicSpecError
 
 __all__ = ["TopicSpec", "TopicsFile", "load_topics"]
@@ -69,8 +70,9 @@ def load_topics(path: Path) -> list[TopicSpec]:
     """Load and validate a topics file.
 
     Raises:
-        TopicSpecError: the file is missing, is not YAML, or breaks the spec; the
-            message names the file, the place in it and the rule.
+        TopicSpecError: the file is missing, is not YAML, declares no topics, breaks
+            the spec, or sets an unknown topic config or an invalid value of an
+            enum-like one. The message names the file, the place in it and the rule.
     """
     try:
         document = yaml.safe_load(path.read_text())
@@ -80,12 +82,23 @@ def load_topics(path: Path) -> list[TopicSpec]:
         ) from exc
     except yaml.YAMLError as exc:
         raise TopicSpecError(f"Topics file {path} is not valid YAML: {exc}") from exc
-    if document is None:
-        return []
     try:
-        return TopicsFile.model_validate(document).topics
+        specs = TopicsFile.model_validate(document if document is not None else {}).topics
     except ValidationError as exc:
         raise TopicSpecError(_describe(path, document, exc)) from exc
+    if not specs:
+        raise TopicSpecError(
+            f"Topics file {path} declares no topics. Add at least one entry under `topics:` "
+            "or pass the intended file with --file."
+        )
+    problems = [problem for spec in specs for problem in config_problems(spec.name, spec.config)]
+    if problems:
+        raise TopicSpecError(
+            f"Topics file {path} has invalid topic configs:\n"
+            + "\n".join(f"  {problem}" for problem in problems)
+            + "\nFix the names and values; Kafka would reject them at apply."
+        )
+    return specs
 
 
 def _describe(path: Path, document: Any, exc: ValidationError) -> str:

@@ -133,3 +133,17 @@ def test_keybus_home_default_is_user_cache(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.delenv("KEYBUS_HOME", raising=False)
 
     assert keybus_home() == Path.home() / ".cache" / "keybus"
+
+
+def test_topics_plan_follows_east_kafka_port(kafka: KafkaEndpoint, tmp_path: Path) -> None:
+    name = f"east-port-{os.getpid()}-{free_port()}"
+    port = kafka.bootstrap_servers.rpartition(":")[2]
+    env = dict(os.environ, KEYBUS_EAST_KAFKA_PORT=port, COLUMNS="200")
+    env.pop("KEYBUS_BOOTSTRAP_SERVERS", None)
+
+    planned = _run(
+        ["topics", "plan", "-f", str(_topics_file(tmp_path / "t.yaml", name, 1, 60000))], env
+    )
+
+    assert planned.returncode == 2, planned.stderr
+    assert f"+ create {name} partitions=1" in planned.stdout

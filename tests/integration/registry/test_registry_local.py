@@ -9,8 +9,9 @@ import uuid
 from pathlib import Path
 
 import httpx
+import pytest
 
-from keybus.registry.server.local import LocalRegistry
+from keybus.registry.server.local import LocalRegistry, RegistryPortInUseError
 from keybus.testing.backends import KafkaEndpoint, free_port
 
 
@@ -32,3 +33,21 @@ def test_start_status_stop(kafka: KafkaEndpoint, tmp_path: Path) -> None:
     assert registry.pid() is None
     assert registry.stop() is False
     assert "Registry serving" in registry.log_path.read_text()
+
+
+def test_port_of_other_registry_is_rejected(
+    kafka: KafkaEndpoint, schema_registry: str, tmp_path: Path
+) -> None:
+    taken = int(schema_registry.rpartition(":")[2])
+    topic = f"_schemas-local-{uuid.uuid4().hex[:8]}"
+    registry = LocalRegistry("west", kafka.bootstrap_servers, taken, tmp_path, topic)
+
+    with pytest.raises(RegistryPortInUseError) as caught:
+        registry.start()
+
+    message = str(caught.value)
+    assert f"port {taken} on 127.0.0.1 is already in use by pid" in message
+    assert "registry serve" in message
+    assert "KEYBUS_WEST_REGISTRY_PORT" in message
+    assert registry.pid() is None
+    assert not registry.log_path.exists()

@@ -7,14 +7,17 @@ keep their SQLite files in a temporary folder and serve HTTP on a free loopback 
 from __future__ import annotations
 
 import shutil
+import socket
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 
 from keybus.client import Producer
 from keybus.events import Event, utc_now
 from keybus.registry.client import RegistryClient
+from keybus.sourcing.errors import ProjectionError
 from keybus.sourcing.projections import (
     ProjectionService,
     ProjectionStore,
@@ -134,3 +137,22 @@ def test_replay_from_time_matches_rebuild(
     assert not result.rebuilt
     assert result.records_read >= 20
     assert dump(name, partial) == dump(name, full)
+
+
+def test_taken_port_fails_start(kafka: KafkaEndpoint, schema_registry: str, tmp_path: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        service = ProjectionService(
+            NAMES,
+            data_dir=tmp_path / "live",
+            bootstrap_servers=kafka.bootstrap_servers,
+            registry_url=schema_registry,
+            port=port,
+        )
+
+        with pytest.raises(ProjectionError) as caught:
+            service.start()
+
+    assert f"failed to listen on 127.0.0.1:{port}" in str(caught.value)

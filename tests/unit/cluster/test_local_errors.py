@@ -5,6 +5,7 @@ Nothing here starts a broker; the format case runs Kafka's storage tool (a JVM).
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
@@ -75,6 +76,7 @@ def test_start_on_taken_port_names_port_and_fix(tmp_path: Path) -> None:
 
     message = str(excinfo.value)
     assert f"broker port {taken} on 127.0.0.1 is already in use" in message
+    assert f"in use by pid {os.getpid()}" in message
     assert "'port-taken'" in message
     assert "choose other ports" in message
     assert "KEYBUS_" not in message

@@ -108,5 +108,65 @@ def test_missing_file_says_how_to_fix(tmp_path: Path) -> None:
     assert "does not exist. Create it or pass --file." in str(excinfo.value)
 
 
-def test_empty_file_has_no_topics(tmp_path: Path) -> None:
-    assert load_topics(_write(tmp_path, "")) == []
+def test_empty_file_is_rejected(tmp_path: Path) -> None:
+    path = _write(tmp_path, "")
+
+    with pytest.raises(TopicSpecError) as caught:
+        load_topics(path)
+
+    assert str(path) in str(caught.value)
+    assert "declares no topics" in str(caught.value)
+
+
+def test_unknown_config_names_topic_and_suggestion(tmp_path: Path) -> None:
+    path = _write(tmp_path, "topics:\n  - name: orders\n    config:\n      retention.mss: 1000\n")
+
+    with pytest.raises(TopicSpecError) as caught:
+        load_topics(path)
+
+    message = str(caught.value)
+    assert str(path) in message
+    assert "topic 'orders': config 'retention.mss' is not a Kafka topic config" in message
+    assert "did you mean 'retention.ms'?" in message
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("cleanup.policy", "compactt", "'compactt' is not one of compact, delete"),
+        ("cleanup.policy", "delete,compct", "'compct' is not one of compact, delete"),
+        ("compression.type", "zstandard", "is not one of uncompressed, zstd, lz4"),
+        ("message.timestamp.type", "createtime", "did you mean 'CreateTime'?"),
+        ("preallocate", "yes", "'yes' is not one of true, false"),
+    ],
+)
+def test_invalid_enum_value_is_rejected(
+    tmp_path: Path, key: str, value: str, expected: str
+) -> None:
+    path = _write(tmp_path, f"topics:\n  - name: orders\n    config:\n      {key}: '{value}'\n")
+
+    with pytest.raises(TopicSpecError) as caught:
+        load_topics(path)
+
+    message = str(caught.value)
+    assert f"topic 'orders': config {key}={value!r} is invalid" in message
+    assert expected in message
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("cleanup.policy", "compact,delete"),
+        ("cleanup.policy", "compact, delete"),
+        ("compression.type", "producer"),
+        ("message.timestamp.type", "LogAppendTime"),
+        ("unclean.leader.election.enable", "False"),
+        ("retention.ms", "-1"),
+    ],
+)
+def test_valid_config_is_accepted(tmp_path: Path, key: str, value: str) -> None:
+    path = _write(tmp_path, f"topics:\n  - name: orders\n    config:\n      {key}: '{value}'\n")
+
+    [spec] = load_topics(path)
+
+    assert spec.config == {key: value}

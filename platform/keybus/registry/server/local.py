@@ -7,15 +7,25 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import httpx
 
 from keybus.cluster import keybus_home, region_cluster
-from keybus.cluster.process import log_tail, pid_alive, read_pid, spawn, stop_pid
+from keybus.cluster.process import (
+    holder_text,
+    is_port_free,
+    log_tail,
+    pid_alive,
+    port_holder,
+    read_pid,
+    spawn,
+    stop_pid,
+)
 from keybus.errors import KeybusError
-from keybus.settings import region_settings
+from keybus.settings import DEFAULT_REGION_PORTS, region_settings
 
-__all__ = ["LocalRegistry", "RegistryStartError", "region_registry"]
+__all__ = ["LocalRegistry", "RegistryPortInUseError", "RegistryStartError", "region_registry"]
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +36,22 @@ _MARKER = "registry\x00serve"
 
 class RegistryStartError(KeybusError):
     """A local registry process exited or did not respond in time."""
+
+
+class RegistryPortInUseError(RegistryStartError):
+    """The port of a local registry is taken by a process that is not this registry."""
+
+    def __init__(self, name: str, port: int, holder: str) -> None:
+        setting = (
+            f"KEYBUS_{name.upper()}_REGISTRY_PORT" if name in DEFAULT_REGION_PORTS else "its port"
+        )
+        super().__init__(
+            f"Cannot start registry '{name}': port {port} on 127.0.0.1 is already in use"
+            f"{holder}. Stop the process listening on {port}, or choose another port with "
+            f"{setting}."
+        )
+        self.name = name
+        self.port = port
 
 
 @dataclass(frozen=True)
@@ -60,9 +86,20 @@ class LocalRegistry:
         return pid if pid is not None and pid_alive(pid, _MARKER) else None
 
     def start(self) -> bool:
-        """Start the registry unless it runs, and return False when it was already running."""
+        """Start the registry unless it runs, and return False when it was already running.
+
+        The registry counts as running only when its pid file names a live registry
+        process. Anything else on its port, another region's registry included, is
+        somebody else's.
+
+        Raises:
+            RegistryPortInUseError: another process listens on the port.
+            RegistryStartError: the process exited or did not become ready in time.
+        """
         if self.pid() is not None:
             return False
+        if not is_port_free(self.port):
+            raise RegistryPortInUseError(self.name, self.port, holder_text(self.port))
         self.folder.mkdir(parents=True, exist_ok=True)
         command = [
             sys.executable, "-m", "keybus.cli", "registry", "serve",
@@ -83,21 +120,30 @@ class LocalRegistry:
         logger.info("Stopped registry name=%s pid=%s", self.name, pid)
         return True
 
+    def _raise_exited(self) -> NoReturn:
+        tail = log_tail(self.log_path)
+        if not is_port_free(self.port):
+            raise RegistryPortInUseError(self.name, self.port, holder_text(self.port))
+        raise RegistryStartError(
+            f"Registry {self.name} exited at start. Last lines of {self.log_path}:\n{tail}"
+        )
+
     def _wait_ready(self, pid: int) -> None:
         deadline = time.monotonic() + self.start_timeout_s
         while time.monotonic() < deadline:
             if not pid_alive(pid, _MARKER):
-                raise RegistryStartError(
-                    f"Registry {self.name} exited at start. Last lines of {self.log_path}:\n"
-                    f"{log_tail(self.log_path)}"
-                )
+                self._raise_exited()
             try:
                 # Ready as a replica too: another instance may hold the primary role.
                 httpx.get(f"{self.url}/health", timeout=2.0).raise_for_status()
             except httpx.HTTPError:
                 time.sleep(0.2)
                 continue
-            return
+            # A process that took the port after the check in start() also answers /health.
+            holder = port_holder(self.port)
+            if holder is None or holder == pid:
+                return
+            time.sleep(0.2)
         stop_pid(pid, _MARKER, timeout_s=10.0)
         raise RegistryStartError(
             f"Registry {self.name} did not become ready at {self.url} within "

@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from keybus.errors import ConfigurationError
 from keybus.registry.server.avro import COMPATIBILITY_LEVELS
+from keybus.settings import DEFAULT_REGION, local_bootstrap_servers, region_settings
 
 __all__ = ["ROLES", "RegistrySettings", "User", "load_users"]
 
@@ -20,9 +21,17 @@ class RegistrySettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="KEYBUS_REGISTRY_", extra="forbid")
 
-    bootstrap_servers: str = Field(default="127.0.0.1:9092", description="Kafka bootstrap servers.")
+    bootstrap_servers: str = Field(
+        default_factory=local_bootstrap_servers,
+        description="Kafka bootstrap servers. Default: the local east region's Kafka.",
+    )
     host: str = "127.0.0.1"
-    port: int = Field(default=8081, ge=1, le=65535)
+    port: int = Field(
+        default_factory=lambda: region_settings(DEFAULT_REGION).registry_port,
+        ge=1,
+        le=65535,
+        description="TCP port. Default: the local east region's registry port.",
+    )
     advertised_url: str | None = Field(
         default=None,
         description="URL other instances forward writes to. Default http://HOST:PORT.",

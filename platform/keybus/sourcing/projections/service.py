@@ -7,8 +7,10 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from keybus.registry.client import RegistryClient
+from keybus.sourcing.errors import ProjectionError
 from keybus.sourcing.projections.registry import create_projection
 from keybus.sourcing.projections.runner import BatchApplied, ProjectionRunner
 from keybus.sourcing.projections.store import ProjectionStore
@@ -16,6 +18,8 @@ from keybus.sourcing.projections.store import ProjectionStore
 __all__ = ["ProjectionService"]
 
 logger = logging.getLogger(__name__)
+
+_LISTEN_TIMEOUT_S = 10.0
 
 
 class ProjectionService:
@@ -63,14 +67,19 @@ class ProjectionService:
         return self.data_dir / f"{name}.sqlite"
 
     def start(self) -> None:
-        """Start one thread per projection, and the HTTP server when a port is set."""
+        """Start one thread per projection, and the HTTP server when a port is set.
+
+        Raises:
+            ProjectionError: the HTTP server failed to listen on the port. No projection
+                thread is started then.
+        """
+        if self.port is not None:
+            self._serve_http(self.port)
         for name, runner in self.runners.items():
             thread = threading.Thread(target=runner.run, name=f"projection-{name}", daemon=True)
             thread.start()
             self._threads.append(thread)
             logger.info("projection started name=%s database=%s", name, self.database(name))
-        if self.port is not None:
-            self._serve_http(self.port)
 
     def wait_caught_up(self, timeout_s: float = 60.0) -> bool:
         """Wait until no projection has records left to read; return whether that happened."""
@@ -108,10 +117,30 @@ class ProjectionService:
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
         )
-        thread = threading.Thread(target=server.run, name="projection-http", daemon=True)
+        thread = threading.Thread(
+            target=_run_server, args=(server, port), name="projection-http", daemon=True
+        )
         thread.start()
         self._server = server
+        # uvicorn exits its thread when it cannot bind, so only `started` proves the listen.
+        deadline = time.monotonic() + _LISTEN_TIMEOUT_S
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise ProjectionError(
+                    f"Projection API failed to listen on 127.0.0.1:{port}; the port is most "
+                    "likely in use by another process. Stop it or choose another port."
+                )
+            time.sleep(0.05)
         logger.info("projection api listening url=http://127.0.0.1:%s/projections", port)
+
+
+def _run_server(server: Any, port: int) -> None:
+    """Run uvicorn, logging the exit it raises when it cannot bind instead of dying loudly."""
+    try:
+        server.run()
+    except SystemExit:
+        logger.exception("projection api failed to listen port=%s", port)
 
 
 def _named(
