@@ -7,7 +7,9 @@ from typing import Any
 
 import faust
 
+from keybus.streams.monitor import PartitionMonitor
 from keybus.streams.settings import StreamSettings
+from keybus.streams.transport import Transport
 
 __all__ = ["make_app"]
 
@@ -36,9 +38,12 @@ def make_app(name: str, settings: StreamSettings, **overrides: Any) -> faust.App
         "broker_commit_every": 1000,
         "broker_commit_interval": 1.0,
         "consumer_auto_offset_reset": "earliest",
+        "Monitor": PartitionMonitor,
     }
     options.update(overrides)
     logger.info(
         "faust app=%s guarantee=%s brokers=%s", name, settings.processing_guarantee, servers
     )
-    return faust.App(name, **options)
+    app = faust.App(name, **options)
+    app.transport = Transport(app.conf.broker_consumer, app)
+    return app

@@ -1,0 +1,102 @@
+"""A Faust Kafka transport whose fetcher hands records to the streams without new tasks."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Coroutine, Generator
+from typing import Any
+
+from faust.transport.drivers import aiokafka as aiokafka_driver
+from mode.services import WaitArgT, WaitResults
+from mode.utils.times import Seconds
+
+__all__ = ["Consumer", "Transport"]
+
+
+class _Resumed:
+    """An awaitable that runs a coroutine on from where it first suspended.
+
+    The coroutine was started outside any task and suspended on `suspended_on`; the
+    task that awaits this object waits for that future and then drives the coroutine to
+    its end, passing results and exceptions (cancellation included) through.
+    """
+
+    __slots__ = ("coroutine", "suspended_on")
+
+    def __init__(self, coroutine: Coroutine[Any, Any, Any], suspended_on: Any) -> None:
+        self.coroutine = coroutine
+        self.suspended_on = suspended_on
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        coroutine, to_yield = self.coroutine, self.suspended_on
+        while True:
+            try:
+                sent = yield to_yield
+            except GeneratorExit:
+                coroutine.close()
+                raise
+            except BaseException as exc:  # noqa: BLE001 - passed on to the coroutine
+                try:
+                    to_yield = coroutine.throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+            else:
+                try:
+                    to_yield = coroutine.send(sent)
+                except StopIteration as stop:
+                    return stop.value
+
+
+class Consumer(aiokafka_driver.Consumer):
+    """Faust's aiokafka consumer, delivering each fetched record without four new tasks.
+
+    Faust's fetch loop (faust-streaming 0.15) hands every record to the streams with
+    `wait_first(deliver(record), suspend_flow.wait())`, so that a rebalance interrupts a
+    delivery that waits for a full stream buffer. Mode's `wait_first` makes a task of
+    each argument and of the stopped and crashed events, and cancels three of them,
+    which costs more CPU per record than decoding it. A delivery almost never waits, so
+    this consumer runs it at once, as Python 3.12's eager tasks do, and falls back to
+    the race only when it suspends.
+    """
+
+    async def wait_first(
+        self,
+        *coros: WaitArgT,
+        # mode annotates `timeout` as Seconds though its default, None, waits without limit.
+        timeout: Seconds = None,  # type: ignore[assignment]
+    ) -> WaitResults:
+        """Wait for the first of `coros` to finish, or the consumer to stop.
+
+        Runs a first coroutine at once while the consumer is running. When it finishes
+        without suspending, it is the winner and the other coroutines are closed unrun;
+        otherwise it races the others as in `Service.wait_first`.
+        """
+        first = coros[0] if coros else None
+        if not inspect.iscoroutine(first) or self._stopped.is_set() or self._crashed.is_set():
+            return await super().wait_first(*coros, timeout=timeout)
+        try:
+            suspended_on = first.send(None)
+        except StopIteration as stop:
+            _close(coros[1:])
+            if self._stopped.is_set() or self._crashed.is_set():
+                return WaitResults([], [], True)
+            return WaitResults([first], [stop.value], False)
+        except BaseException:
+            _close(coros[1:])
+            raise
+        resumed = _Resumed(first, suspended_on)
+        results = await super().wait_first(resumed, *coros[1:], timeout=timeout)
+        done = [first if winner is resumed else winner for winner in results.done]
+        return WaitResults(done, results.results, results.stopped)
+
+
+class Transport(aiokafka_driver.Transport):
+    """Faust's aiokafka transport with the consumer above."""
+
+    Consumer = Consumer
+
+
+def _close(awaitables: tuple[WaitArgT, ...]) -> None:
+    for awaitable in awaitables:
+        if inspect.iscoroutine(awaitable):
+            awaitable.close()
