@@ -15,6 +15,14 @@ __all__ = ["make_app"]
 
 logger = logging.getLogger(__name__)
 
+FETCH_MAX_RECORDS = 500
+"""Records handed to the streams per fetch; Faust's default has no limit.
+
+Faust stops fetching a partition once its stream's buffer (`stream_buffer_maxsize`,
+4096 records by default) is 80 % full, but hands on the rest of a fetch. A fetch that
+fits into the last 20 % never waits for a full buffer (see `keybus.streams.transport`).
+"""
+
 
 def make_app(name: str, settings: StreamSettings, **overrides: Any) -> faust.App:
     """Return a Faust app named `name` (also its consumer group) on the configured Kafka.
@@ -38,6 +46,7 @@ def make_app(name: str, settings: StreamSettings, **overrides: Any) -> faust.App
         "broker_commit_every": 1000,
         "broker_commit_interval": 1.0,
         "consumer_auto_offset_reset": "earliest",
+        "broker_max_poll_records": FETCH_MAX_RECORDS,
         "Monitor": PartitionMonitor,
     }
     options.update(overrides)
