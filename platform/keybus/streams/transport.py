@@ -80,7 +80,8 @@ class Consumer(aiokafka_driver.Consumer):
     async def _wait_next_records(self, timeout: float) -> Any:
         # Faust sleeps a fixed second when every partition waits for a stream buffer;
         # waiting for the first resumed partition instead keeps the streams busy.
-        if self._buffered_partitions and not self._get_active_partitions():
+        waiting_for_buffers = self._buffered_partitions and not self._get_active_partitions()
+        if self.flow_active and waiting_for_buffers:
             self._partition_resumed.clear()
             await self.wait(self._partition_resumed, timeout=timeout)
         return await super()._wait_next_records(timeout)

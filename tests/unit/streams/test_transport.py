@@ -1,17 +1,19 @@
-"""The keybus Faust consumer's `wait_first`, on a real Faust app that never connects.
+"""The keybus Faust consumer's delivery and fetch waits, on a Faust app that never connects.
 
-No broker runs: the consumer is built but not started, and `wait_first` only needs its
-event loop and its stopped and crashed events.
+No broker runs: the consumer is built but not started, and the fetch itself is replaced
+by a function that records which partitions it was asked for.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 import faust
 import pytest
+from faust.types import TP
 
 from keybus.streams.transport import Consumer, Transport
 
@@ -114,5 +116,27 @@ def test_wait_first_reports_stopped_consumer() -> None:
         results = await consumer.wait_first(deliver())
 
         assert results.stopped
+
+    _run(check)
+
+
+def test_fetch_resumes_when_buffer_drains() -> None:
+    async def check(consumer: Consumer) -> None:
+        tp = TP("readings", 0)
+        fetched: list[set[TP]] = []
+
+        async def getmany(active_partitions: set[TP], timeout: float) -> dict[TP, list[Any]]:
+            fetched.append(set(active_partitions))
+            return {}
+
+        consumer._getmany = getmany  # type: ignore[method-assign]
+        consumer._active_partitions = {tp}
+        consumer.on_buffer_full(tp)
+        asyncio.get_running_loop().call_later(0.01, consumer.on_buffer_drop, tp)
+        started = time.monotonic()
+        await consumer._wait_next_records(timeout=5.0)
+
+        assert time.monotonic() - started < 0.5
+        assert fetched == [{tp}]
 
     _run(check)
