@@ -19,8 +19,9 @@ FETCH_MAX_RECORDS = 500
 """Records handed to the streams per fetch; Faust's default has no limit.
 
 Faust stops fetching a partition once its stream's buffer (`stream_buffer_maxsize`,
-4096 records by default) is 80 % full, but hands on the rest of a fetch. A fetch that
-fits into the last 20 % never waits for a full buffer (see `keybus.streams.transport`).
+4096 records by default) is 80 % full, but hands on the rest of a fetch. Fetches that
+fit into the last 20 % seldom meet a full buffer, where each record costs several
+tasks (see `keybus.streams.transport`).
 """
 
 

@@ -12,11 +12,11 @@ __all__ = ["BytesSchema"]
 
 
 class BytesSchema(faust.Schema[bytes | None, bytes | None]):
-    """Pass keys and values through undecoded, as the `raw` serializer does, but cheaper.
+    """A schema that passes keys and values on undecoded, as the `raw` serializer does.
 
     Faust's own decode looks up the serializer and the event class in the app's
-    settings for every record; this one looks up the event class once. Decoding cannot
-    fail, so the decode-error callbacks are never called.
+    settings for every record, and this one looks up the event class once. Decoding
+    cannot fail, so the decode-error callbacks are never called.
     """
 
     def __init__(self) -> None:

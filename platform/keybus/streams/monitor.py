@@ -15,10 +15,10 @@ class PartitionMonitor(Monitor):
     """Faust's monitor without the per-record counts and timings.
 
     Faust's default monitor updates several counters and timings for every record on its
-    way in and out, for the statistics pages of the worker's web server; keybus reads
-    none of them. The time each partition's stream last took a record stays, because
-    Faust's consumer reads it to log streams that stopped processing. Rebalance, commit,
-    send and per-partition offset figures are kept as in `Monitor`.
+    way in and out. They feed the statistics pages of the worker's web server, and
+    keybus reads none of them. The time each partition's stream last took a record
+    stays, because Faust's consumer reads it to log streams that stopped processing.
+    Rebalance, commit, send and per-partition offset figures are kept as in `Monitor`.
     """
 
     def on_message_in(self, tp: TP, offset: int, message: Message) -> None:

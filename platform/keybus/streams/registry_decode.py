@@ -20,8 +20,9 @@ class RegistryDecoder:
 
     The same bytes the SDK producer writes are read here, so topologies and services see
     one wire format. After the first record of a schema id, a record goes straight to
-    the compiled decoder of its writer schema; the router decodes every record, and the
-    deserializer's checks and result objects cost about as much as decoding itself.
+    the compiled decoder of its writer schema. The router decodes every record, and in a
+    py-spy profile of `bench/router` the deserializer's framing checks and result object
+    cost about as much CPU time as the compiled decoder.
     """
 
     def __init__(self, registry_url: str) -> None:

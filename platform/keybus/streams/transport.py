@@ -18,9 +18,9 @@ __all__ = ["Consumer", "Transport"]
 class _Resumed:
     """An awaitable that runs a coroutine on from where it first suspended.
 
-    The coroutine was started outside any task and suspended on `suspended_on`; the
-    task that awaits this object waits for that future and then drives the coroutine to
-    its end, passing results and exceptions (cancellation included) through.
+    The coroutine was started outside any task and suspended on `suspended_on`. The task
+    that awaits this object waits for that future, then drives the coroutine to its end.
+    Results and exceptions, cancellation included, pass through in both directions.
     """
 
     __slots__ = ("coroutine", "suspended_on")
@@ -56,16 +56,16 @@ class Consumer(aiokafka_driver.Consumer):
     `wait_first(deliver(record), suspend_flow.wait())`, so that a rebalance interrupts a
     delivery that waits for a full stream buffer. Mode's `wait_first` makes a task of
     each argument and of the stopped and crashed events, and cancels three of them,
-    which costs more CPU per record than decoding it. A delivery into a buffer with room
-    never waits, so this consumer runs it at once, as Python 3.12's eager tasks do, and
-    falls back to the race only when it suspends.
+    which costs more CPU per record than decoding it. A delivery waits only for a full
+    stream buffer, a suspended flow or a full producer buffer, so this consumer runs it
+    at once, as Python 3.12's eager tasks do, and falls back to the race when it waits.
 
-    A delivery into a full buffer waits, record by record, and that costs several times
+    A delivery into a full buffer waits record by record, which costs several times
     more. The fetch size (`broker_max_poll_records`) keeps the buffers from filling:
     Faust stops fetching a partition once its stream's buffer is 80 % full and resumes
-    when the stream emptied it. With every partition stopped, Faust sleeps one second
-    before it fetches again, while the stream runs dry; this consumer fetches as soon as
-    a partition resumes.
+    it when the stream has emptied the buffer. With every partition stopped, Faust
+    sleeps one second before it fetches again, and the stream runs dry meanwhile. This
+    consumer fetches as soon as a partition resumes.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -78,8 +78,10 @@ class Consumer(aiokafka_driver.Consumer):
         self._partition_resumed.set()
 
     async def _wait_next_records(self, timeout: float) -> Any:
-        # Faust sleeps a fixed second when every partition waits for a stream buffer;
-        # waiting for the first resumed partition instead keeps the streams busy.
+        # Faust sleeps a fixed second when every partition waits for a stream buffer.
+        # Waiting for the first resumed partition instead keeps the streams busy.
+        # NOTE: this overrides a private method and reads private state of the Consumer
+        # of faust-streaming 0.15.3, so a Faust upgrade must be checked against it.
         waiting_for_buffers = self._buffered_partitions and not self._get_active_partitions()
         if self.flow_active and waiting_for_buffers:
             self._partition_resumed.clear()
@@ -89,7 +91,7 @@ class Consumer(aiokafka_driver.Consumer):
     async def wait_first(
         self,
         *coros: WaitArgT,
-        # mode annotates `timeout` as Seconds though its default, None, waits without limit.
+        # mode annotates `timeout` as Seconds, though its default None waits forever.
         timeout: Seconds = None,  # type: ignore[assignment]
     ) -> WaitResults:
         """Wait for the first of `coros` to finish, or the consumer to stop.

@@ -71,7 +71,7 @@ def test_wait_first_finishes_coroutine_that_suspends() -> None:
     _run(check)
 
 
-def test_wait_first_cancels_suspended_coroutine_when_other_finishes() -> None:
+def test_wait_first_cancels_waiting_delivery() -> None:
     async def check(consumer: Consumer) -> None:
         flow_suspended = asyncio.Event()
         buffer_free = asyncio.Event()
