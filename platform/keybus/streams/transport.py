@@ -63,9 +63,9 @@ class Consumer(aiokafka_driver.Consumer):
     A delivery into a full buffer waits record by record, which costs several times
     more. The fetch size (`broker_max_poll_records`) keeps the buffers from filling:
     Faust stops fetching a partition once its stream's buffer is 80 % full and resumes
-    it when the stream has emptied the buffer. With every partition stopped, Faust
-    sleeps one second before it fetches again, and the stream runs dry meanwhile. This
-    consumer fetches as soon as a partition resumes.
+    it when the stream has emptied the buffer. Until then Faust sleeps a second or
+    waits up to a second for records of the other partitions, and the stream runs dry
+    meanwhile. This consumer fetches as soon as a partition resumes.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -79,14 +79,21 @@ class Consumer(aiokafka_driver.Consumer):
 
     async def _wait_next_records(self, timeout: float) -> Any:
         # Faust sleeps a fixed second when every partition waits for a stream buffer.
-        # Waiting for the first resumed partition instead keeps the streams busy.
+        # When only some wait, it fetches the others for up to `timeout`, and partitions
+        # without new records (Faust's own leader topic has none) keep it that long.
+        # While a stream buffer is over its mark, the other partitions are fetched
+        # without waiting, then the fetcher waits for the first resumed partition.
         # NOTE: this overrides a private method and reads private state of the Consumer
         # of faust-streaming 0.15.3, so a Faust upgrade must be checked against it.
-        waiting_for_buffers = self._buffered_partitions and not self._get_active_partitions()
-        if self.flow_active and waiting_for_buffers:
-            self._partition_resumed.clear()
-            await self.wait(self._partition_resumed, timeout=timeout)
-        return await super()._wait_next_records(timeout)
+        if not (self.flow_active and self._buffered_partitions):
+            return await super()._wait_next_records(timeout)
+        self._partition_resumed.clear()
+        if self._get_active_partitions():
+            records, active_partitions = await super()._wait_next_records(0)
+            if records:
+                return records, active_partitions
+        await self.wait(self._partition_resumed, timeout=timeout)
+        return {}, set()
 
     async def wait_first(
         self,

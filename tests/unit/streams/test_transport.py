@@ -135,8 +135,32 @@ def test_fetch_resumes_when_buffer_drains() -> None:
         asyncio.get_running_loop().call_later(0.01, consumer.on_buffer_drop, tp)
         started = time.monotonic()
         await consumer._wait_next_records(timeout=5.0)
+        await consumer._wait_next_records(timeout=5.0)
 
         assert time.monotonic() - started < 0.5
         assert fetched == [{tp}]
+
+    _run(check)
+
+
+def test_fetch_skips_waiting_on_other_partitions() -> None:
+    async def check(consumer: Consumer) -> None:
+        tp, leader = TP("readings", 0), TP("app-__assignor-__leader", 0)
+        timeouts: list[float] = []
+
+        async def getmany(active_partitions: set[TP], timeout: float) -> dict[TP, list[Any]]:
+            timeouts.append(timeout)
+            return {}
+
+        consumer._getmany = getmany  # type: ignore[method-assign]
+        consumer._active_partitions = {tp, leader}
+        consumer.on_buffer_full(tp)
+        asyncio.get_running_loop().call_later(0.01, consumer.on_buffer_drop, tp)
+        started = time.monotonic()
+        await consumer._wait_next_records(timeout=5.0)
+
+        assert time.monotonic() - started < 0.5
+        assert timeouts == [0]
+        assert consumer._get_active_partitions() == {tp, leader}
 
     _run(check)
