@@ -35,6 +35,7 @@ from faust.types import EventT, Message
 
 from keybus.routing import RuleSetWatcher
 from keybus.streams import RecordRouter, RegistryDecoder, StreamSettings, make_app
+from keybus.streams.bytes_schema import BytesSchema
 from keybus.streams.router import RoutingOutcome
 from keybus.streams.transactions import PartitionTransactions, TransactionError
 
@@ -83,8 +84,7 @@ transactions = (
 # must not track or commit them.
 sources = app.topic(
     *sorted(watcher.ruleset.sources),
-    key_serializer="raw",
-    value_serializer="raw",
+    schema=BytesSchema(),
     acks=not EXACTLY_ONCE,
 )
 

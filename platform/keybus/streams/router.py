@@ -57,6 +57,10 @@ class RoutingOutcome:
     undecodable: bool = False
 
 
+NOT_ROUTED = RoutingOutcome((), ())
+"""The outcome of a record that matched no rule and has no catch-all topic to go to."""
+
+
 @dataclass
 class RoutingStats:
     """Counts since the router started, for logs and the demo summary."""
@@ -143,7 +147,7 @@ class RecordRouter:
     ) -> RoutingOutcome:
         self.stats.unmatched += 1
         if self.catch_all_topic is None:
-            return RoutingOutcome((), ())
+            return NOT_ROUTED
         return RoutingOutcome((Output(self.catch_all_topic, key, value, headers),), ())
 
     def _undecodable(
