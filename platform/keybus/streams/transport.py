@@ -84,7 +84,8 @@ class Consumer(aiokafka_driver.Consumer):
         # While a stream buffer is over its mark, the other partitions are fetched
         # without waiting, then the fetcher waits for the first resumed partition.
         # NOTE: this overrides a private method and reads private state of the Consumer
-        # of faust-streaming 0.15.3, so a Faust upgrade must be checked against it.
+        # of faust-streaming 0.15.3; pyproject.toml pins 0.15.x, and a newer Faust must
+        # be checked against it before the pin moves.
         if not (self.flow_active and self._buffered_partitions):
             return await super()._wait_next_records(timeout)
         self._partition_resumed.clear()
