@@ -12,7 +12,7 @@ import typer
 from pydantic import ValidationError
 
 from keybus.cli.console import fail
-from keybus.errors import ConfigurationError
+from keybus.errors import KeybusError
 
 __all__ = ["app"]
 
@@ -99,5 +99,5 @@ def serve(
             **{key: value for key, value in given.items() if value is not None}
         )
         serve_registry(settings)
-    except (ValidationError, ConfigurationError) as exc:
+    except (ValidationError, KeybusError) as exc:
         fail(f"Registry not started: {exc}")

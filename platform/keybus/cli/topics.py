@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient
 from rich.markup import escape
 
 from keybus.cli.console import console, fail
+from keybus.kafka import AdminClient
 from keybus.retry.errors import RetryConfigError
 from keybus.retry.subscription import load_subscriptions, subscription_topic_specs
 from keybus.topics import (

@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any, Literal, Self, TypeVar
 
-from confluent_kafka import Consumer as KafkaConsumer
 from confluent_kafka import KafkaError, KafkaException, TopicPartition
 
 from keybus.batches import poll_batch
@@ -21,6 +20,7 @@ from keybus.client.policies import ConsumedRecord, Decision, FailurePolicy, Stop
 from keybus.errors import ConfigurationError, KeybusError
 from keybus.events.binding import model_codec
 from keybus.events.model import Event
+from keybus.kafka import Consumer as KafkaConsumer
 from keybus.registry.client import RegistryClient
 from keybus.serde.codec import AvroDeserializer, SchemaRegistry
 from keybus.serde.compiled import same_decoding

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any, Self
 
 from confluent_kafka import KafkaError, KafkaException
-from confluent_kafka import Producer as KafkaProducer
 
 from keybus.client.delivery import (
     DeliveryHandle,
@@ -27,6 +26,7 @@ from keybus.errors import ConfigurationError
 from keybus.events.binding import model_codec
 from keybus.events.cloudevents import Headers, check_traceparent, event_headers
 from keybus.events.model import Event, utc_now
+from keybus.kafka import Producer as KafkaProducer
 from keybus.registry.client import RegistryClient
 from keybus.serde.codec import AvroSerializer, SchemaRegistry
 from keybus.serde.naming import SubjectNameStrategy, SubjectStrategy, resolve_strategy

@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
 
-from confluent_kafka.admin import AdminClient
-
 from keybus.cluster.distribution import RESOURCES, KafkaDistribution, keybus_home
 from keybus.cluster.errors import BrokerStartError, PortInUseError, ToolNotFoundError
 from keybus.cluster.process import is_port_free, log_tail, pid_alive, read_pid, spawn, stop_pid
+from keybus.kafka import AdminClient
 
 __all__ = ["ClusterStatus", "LocalKafka", "find_java"]
 

@@ -20,9 +20,10 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
+from confluent_kafka import KafkaException, Message, TopicPartition
 
 from keybus.failover.errors import OffsetTranslationError
+from keybus.kafka import Consumer
 
 __all__ = [
     "Checkpoint",

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from confluent_kafka import KafkaException
+
 from keybus.importer.errors import ImportConflictError
 from keybus.importer.events import EventBuilder, ImportStats, Reject
 from keybus.importer.mapping import LogMapping
@@ -17,6 +19,7 @@ from keybus.importer.progress import Progress, ensure_topic, progress_topic_name
 from keybus.importer.publisher import IMPORT_PRODUCER_CONFIG, EventRecordHeaders, ImportProducer
 from keybus.importer.readers import EventLog, RowCache, SourceRow
 from keybus.importer.schema import LogScan, build_schema, columns_from_schema, infer_columns
+from keybus.kafka import unreachable_error
 from keybus.serde import AvroSerializer, ParsedSchema, SerializationError, parse_schema
 from keybus.types import SchemaId, Subject
 
@@ -144,8 +147,15 @@ def run_import(
     Raises:
         ImportConflictError: an unfinished import of this file used other options.
         TransactionError: a commit failed; run the import again to resume.
+        BrokerUnavailableError: no Kafka broker answered at `options.bootstrap_servers`.
     """
-    return _ImportRun(log, mapping, plan, options).run(on_progress or (lambda rows: None))
+    try:
+        return _ImportRun(log, mapping, plan, options).run(on_progress or (lambda rows: None))
+    except KafkaException as exc:
+        error = unreachable_error(exc, options.bootstrap_servers)
+        if error is None:
+            raise
+        raise error from exc
 
 
 class _ImportRun:

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, KafkaError, KafkaException, TopicPartition
 
 from keybus.batches import poll_batch
 from keybus.importer.projections import EventLogProjection
+from keybus.kafka import Consumer
 from keybus.registry.client import RegistryClient
 from keybus.serde import AvroDeserializer, SerdeError
 

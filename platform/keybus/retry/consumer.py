@@ -8,10 +8,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 
 from keybus.batches import poll_batch
 from keybus.errors import KeybusError
+from keybus.kafka import Consumer, Producer
 from keybus.retry.classify import ErrorClassifier, FailureKind
 from keybus.retry.errors import ConsumerStoppedError, ParkingError, UndecodableRecordError
 from keybus.retry.headers import DUE_MS

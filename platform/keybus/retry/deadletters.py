@@ -7,9 +7,10 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import KafkaException, TopicPartition
 
 from keybus.batches import poll_batch
+from keybus.kafka import Consumer
 from keybus.retry.errors import RetryConfigError
 from keybus.retry.headers import FailureState
 from keybus.retry.record import InboundRecord

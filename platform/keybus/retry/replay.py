@@ -20,9 +20,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from confluent_kafka import KafkaError, Message, Producer
-from confluent_kafka.admin import AdminClient
+from confluent_kafka import KafkaError, Message
 
+from keybus.kafka import AdminClient, Producer
 from keybus.retry.deadletters import DeadLetter, read_topic
 from keybus.retry.errors import ParkingError, RetryConfigError
 from keybus.retry.headers import FailureState, write_headers

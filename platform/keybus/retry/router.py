@@ -9,8 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from confluent_kafka import KafkaError, Message, Producer
+from confluent_kafka import KafkaError, Message
 
+from keybus.kafka import Producer
 from keybus.retry.classify import ErrorClassifier, FailureKind
 from keybus.retry.errors import ConsumerStoppedError, ParkingError
 from keybus.retry.headers import FailureState, write_headers

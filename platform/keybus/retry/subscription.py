@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from confluent_kafka import Producer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from keybus.kafka import Producer
 from keybus.retry.classify import ErrorClassifier
 from keybus.retry.consumer import Decoder, Handler, RecordFilter, RetryingConsumer
 from keybus.retry.errors import ParkingError, RetryConfigError

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import TopicPartition
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from keybus.batches import poll_batch
 from keybus.events.model import utc_now
+from keybus.kafka import Consumer
 from keybus.sourcing.errors import SourcingError
 from keybus.sourcing.offsets import partition_ids, watermarks
 
