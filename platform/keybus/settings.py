@@ -2,18 +2,53 @@
 
 from __future__ import annotations
 
-from pydantic import Field, create_model
+from typing import Any
+
+from pydantic import Field, ValidationError, create_model
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from keybus.errors import ConfigurationError
 
-__all__ = ["DEFAULT_REGION_PORTS", "DevSettings", "RegionSettings", "region_settings"]
+__all__ = [
+    "DEFAULT_REGION_PORTS",
+    "DevSettings",
+    "EnvironmentSettings",
+    "RegionSettings",
+    "region_settings",
+    "settings_error",
+]
 
 DEFAULT_REGION_PORTS: dict[str, tuple[int, int, int]] = {
     "east": (9092, 9093, 8081),
     "west": (9192, 9193, 8181),
 }
 """Default (kafka, controller, registry) loopback ports of each known region."""
+
+
+def settings_error(exc: ValidationError, env_prefix: str) -> ConfigurationError:
+    """Translate a settings ValidationError into one naming the environment variables."""
+    problems = []
+    for problem in exc.errors():
+        location = problem.get("loc") or ("(settings)",)
+        variable = f"{env_prefix}{location[0]}".upper()
+        given = problem.get("input")
+        value = "" if given is None or isinstance(given, dict) else f"={str(given)!r}"
+        problems.append(f"{variable}{value}: {problem.get('msg', 'invalid')}")
+    return ConfigurationError(
+        f"Invalid {exc.title} from the environment: {'; '.join(problems)}. "
+        "Set each variable to an accepted value or unset it to use the default."
+    )
+
+
+class EnvironmentSettings(BaseSettings):
+    """Settings whose invalid values raise ConfigurationError naming their variables."""
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            prefix = str(values.get("_env_prefix") or self.model_config.get("env_prefix", ""))
+            raise settings_error(exc, prefix) from exc
 
 
 class RegionSettings(BaseSettings):

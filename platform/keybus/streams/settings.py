@@ -6,12 +6,14 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from keybus.settings import EnvironmentSettings
 
 __all__ = ["StreamSettings"]
 
 
-class StreamSettings(BaseSettings):
+class StreamSettings(EnvironmentSettings):
     """Connections, state folder and commit guarantee of a topology."""
 
     model_config = SettingsConfigDict(env_prefix="KEYBUS_", extra="ignore")
