@@ -12,7 +12,7 @@ from typing import Any
 
 from confluent_kafka import KafkaException
 
-from keybus.importer.errors import ImportConflictError
+from keybus.importer.errors import ImportConflictError, LogFormatError
 from keybus.importer.events import EventBuilder, ImportStats, Reject
 from keybus.importer.mapping import LogMapping
 from keybus.importer.progress import Progress, ensure_topic, progress_topic_name, read_progress
@@ -84,13 +84,24 @@ def plan_import(
     """
     if schema is not None:
         first = infer_columns(itertools.islice(log.rows(), 1), mapping)
+        _check_not_empty(log, first)
         attributes = columns_from_schema(schema, "given with --schema")
         scan = LogScan(first.columns, None, attributes)
         return ImportPlan(scan, schema, parse_schema(schema))
     cache = RowCache(MAX_CACHED_VALUES)
     scan = infer_columns(cache.keep(log.rows()), mapping, infer_rows=infer_rows)
+    _check_not_empty(log, scan)
     schema = build_schema(mapping, scan.attributes)
     return ImportPlan(scan, schema, parse_schema(schema), cache)
+
+
+def _check_not_empty(log: EventLog, scan: LogScan) -> None:
+    if not scan.rows:
+        raise LogFormatError(
+            f"Event log {log.path} has no event rows, so there is nothing to import. Check "
+            "that it is the intended file and that it is not truncated.",
+            path=str(log.path),
+        )
 
 
 @dataclass(frozen=True)
@@ -105,7 +116,8 @@ class ImportOptions:
         partitions: partitions of the target topic when the import creates it.
         replication_factor: replication factor of topics the import creates.
         progress_topic: the compacted progress topic; `<topic>.import-progress` if None.
-        rejects_path: JSON Lines file the rejected rows are written to, or None.
+        rejects_path: JSON Lines file the rejected rows are written to when there are
+            any, or None.
         subject_strategy: "topic_record" (default), "topic" or "record".
     """
 
@@ -368,7 +380,7 @@ class _ImportRun:
 
     def _write_rejects(self, rejects: list[Reject]) -> None:
         path = self.options.rejects_path
-        if path is None:
+        if path is None or not rejects:
             return
         temporary = path.with_name(path.name + ".tmp")
         with temporary.open("w", encoding="utf-8") as handle:

@@ -43,6 +43,12 @@ class EventLog:
             )
         self.format: LogFormat = log_format or _format_from_name(self.path)
         self.compressed = _is_gzip(self.path)
+        if not self.compressed and self.path.suffix.lower() == ".gz":
+            raise LogFormatError(
+                f"Event log {self.path} is named .gz but is not gzip data. Compress it with "
+                "gzip, or remove .gz from its name if it is plain text.",
+                path=str(self.path),
+            )
         self.sha256 = _sha256(self.path)
 
     @property
