@@ -72,7 +72,9 @@ def replay(
         )
     except (KeybusError, KafkaException, TimeoutError) as exc:
         fail(exc if isinstance(exc, KeybusError) else str(exc))
-    console.print(f"applied {stats.applied} events, skipped {stats.skipped} records")
+    reasons = ", ".join(f"{reason}: {count}" for reason, count in stats.skipped_by_reason.items())
+    skipped = f"skipped {stats.skipped} records" + (f" ({reasons})" if reasons else "")
+    console.print(f"applied {stats.applied} events, {escape(skipped)}")
     print_summary(model)
     if serve:
         _serve(
