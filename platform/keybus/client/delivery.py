@@ -47,6 +47,7 @@ class DeliveryHandle:
         "_poll",
         "_record",
         "_resend",
+        "bootstrap_servers",
         "error",
         "event_id",
         "event_type",
@@ -64,11 +65,13 @@ class DeliveryHandle:
         *,
         poll: Callable[[float], Any],
         resend: Callable[[DeliveryHandle, Any], DeliveryHandle] | None = None,
+        bootstrap_servers: str | None = None,
     ) -> None:
         self.event_id = event_id
         self.event_type = event_type
         self.topic = topic
         self.size_bytes = size_bytes
+        self.bootstrap_servers = bootstrap_servers
         self._poll = poll
         self._resend = resend
         # The failed record as librdkafka returned it, kept only for a resend. Records in
@@ -142,10 +145,11 @@ class DeliveryHandle:
         return self.result_value
 
     def _timeout_error(self, timeout_s: float | None) -> DeliveryError:
+        brokers = "the brokers" if self.bootstrap_servers is None else self.bootstrap_servers
         return DeliveryError(
             f"Event {self.event_type} {self.event_id} to topic {self.topic} was not "
             f"acknowledged within {timeout_s} s. It may still be delivered; wait longer, or "
-            "check that the brokers are reachable.",
+            f"check that Kafka at {brokers} is running and reachable.",
             event_id=self.event_id,
             event_type=self.event_type,
             topic=self.topic,

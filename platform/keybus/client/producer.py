@@ -6,6 +6,7 @@ import contextlib
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any, Self
 
 from confluent_kafka import KafkaError, KafkaException
@@ -47,6 +48,8 @@ _DEFAULTS: dict[str, Any] = {
     "partitioner": "murmur2_random",
 }
 _TRANSACTION_TIMEOUT_S = 30.0
+_EXIT_FLUSH_S = 5.0
+"""Flush time of a `with` block that ends with an error; its events may still be queued."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +106,7 @@ class Producer:
         self.subject_strategy = resolve_strategy(subject_strategy)
         self.auto_register = auto_register
         self.transactional_id = transactional_id
+        self.bootstrap_servers = bootstrap_servers
         settings = {**_DEFAULTS, "bootstrap.servers": bootstrap_servers, **(config or {})}
         if transactional_id is not None:
             settings["transactional.id"] = transactional_id
@@ -124,8 +128,26 @@ class Producer:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc is None:
+            self.close()
+            return
+        # The block's own error explains more than a flush timeout would, so the flush is
+        # short and what it leaves is noted on that error instead of replacing it.
+        try:
+            self.close(_EXIT_FLUSH_S)
+        except DeliveryError as flush_error:
+            exc.add_note(flush_error.message)
+            logger.warning(
+                "producer closed with events unacknowledged bootstrap_servers=%s error=%s",
+                self.bootstrap_servers,
+                flush_error.message,
+            )
 
     def serializer(self, event_type: type[Event]) -> AvroSerializer:
         """Return the serializer of `event_type`, building and checking it on first use."""
@@ -280,6 +302,7 @@ class Producer:
             len(record.value),
             poll=self._kafka.flush,
             resend=None if alone else self._send_alone,
+            bootstrap_servers=self.bootstrap_servers,
         )
         while True:
             try:
@@ -390,9 +413,11 @@ class Producer:
         """
         remaining = self._kafka.flush(timeout_s)
         if remaining:
+            events = "1 event was" if remaining == 1 else f"{remaining} events were"
             raise DeliveryError(
-                f"{remaining} events were still unacknowledged after {timeout_s} s. Check "
-                "that the brokers are reachable, then flush again or close the producer.",
+                f"{events} still unacknowledged after {timeout_s} s. Check that Kafka at "
+                f"{self.bootstrap_servers} is running and reachable, then flush again or "
+                "close the producer.",
                 event_id="<several>",
                 event_type="<several>",
                 topic="<several>",
