@@ -5,7 +5,17 @@ from __future__ import annotations
 __all__ = [
     "ConfigurationError",
     "KeybusError",
+    "clause",
 ]
+
+
+def clause(part: object) -> str:
+    """Return `part` as text to embed before a full stop, without its own end punctuation.
+
+    Messages join other messages, such as an exception's, into sentences of their own;
+    `f"...: {clause(exc)}. Fix ..."` keeps "serializer.." from appearing.
+    """
+    return str(part).rstrip().rstrip(".")
 
 
 class KeybusError(Exception):

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import confluent_kafka
 import confluent_kafka.admin
 
-from keybus.errors import KeybusError
+from keybus.errors import KeybusError, clause
 
 __all__ = [
     "AdminClient",
@@ -46,7 +46,7 @@ class BrokerUnavailableError(KeybusError):
 
     def __init__(self, bootstrap_servers: str, detail: str) -> None:
         super().__init__(
-            f"Kafka is not reachable at {bootstrap_servers}: {detail.rstrip('.')}. "
+            f"Kafka is not reachable at {bootstrap_servers}: {clause(detail)}. "
             "Check that the broker is running (`keybus dev up` starts a local one) and that "
             "-b or KEYBUS_BOOTSTRAP_SERVERS gives its address."
         )

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from keybus.cli.console import console, fail
-from keybus.errors import KeybusError
+from keybus.errors import KeybusError, clause
 from keybus.registry import RegistryClient
 from keybus.retry.deadletters import (
     AGE_BUCKETS,
@@ -126,7 +126,7 @@ def _read(
         return read_dead_letters(servers, topic, letter_filter, any_topic=any_topic)
     except KafkaException as exc:
         raise RetryConfigError(
-            f"Cannot read {topic} from Kafka at {servers}: {exc}. Start Kafka with "
+            f"Cannot read {topic} from Kafka at {servers}: {clause(exc)}. Start Kafka with "
             "`keybus dev up` or pass --bootstrap-servers."
         ) from exc
 

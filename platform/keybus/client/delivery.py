@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 from confluent_kafka import KafkaError
 
 from keybus.client.errors import DeliveryError, MessageTooLargeError
+from keybus.errors import clause
 
 __all__ = [
     "DeliveryHandle",
@@ -227,7 +228,7 @@ def delivery_error(
         return too_large_error(event_id, event_type, topic, size_bytes, broker=True)
     return DeliveryError(
         f"Event {event_type} {event_id} was not delivered to topic {topic}: "
-        f"{error.name()}: {error.str()}. "
+        f"{error.name()}: {clause(error.str())}. "
         + ("Kafka says a retry can succeed." if error.retriable() else "Retrying will not help."),
         event_id=event_id,
         event_type=event_type,

@@ -23,7 +23,7 @@ from keybus.client.errors import (
     PublishBatchError,
     TransactionError,
 )
-from keybus.errors import ConfigurationError
+from keybus.errors import ConfigurationError, clause
 from keybus.events.binding import model_codec
 from keybus.events.cloudevents import Headers, check_traceparent, event_headers
 from keybus.events.model import Event, utc_now
@@ -349,7 +349,7 @@ class Producer:
             )
         return DeliveryError(
             f"Event {record.event_type} {record.event_id} could not be queued for topic "
-            f"{record.topic}: {error.name()}: {error.str()}.",
+            f"{record.topic}: {error.name()}: {clause(error.str())}.",
             event_id=record.event_id,
             event_type=record.event_type,
             topic=record.topic,
@@ -392,7 +392,7 @@ class Producer:
             if error.txn_requires_abort():
                 self._abort(timeout_s)
             raise TransactionError(
-                f"Transaction commit failed: {error.name()}: {error.str()}. No event of it "
+                f"Transaction commit failed: {error.name()}: {clause(error.str())}. No event of it "
                 "is visible to read_committed consumers; publish them again.",
                 retryable=bool(error.retriable()),
             ) from exc
