@@ -6,7 +6,15 @@ __all__ = [
     "ConfigurationError",
     "KeybusError",
     "clause",
+    "counted",
 ]
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """Return `count` with `noun` in agreement: "1 record", "2 records", "0 records"."""
+    if count == 1:
+        return f"{count} {noun}"
+    return f"{count} {plural or noun + 's'}"
 
 
 def clause(part: object) -> str:

@@ -20,7 +20,6 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.add_typer(demo.app, name="demo")
 app.add_typer(dev.app, name="dev")
 app.add_typer(drill.app, name="drill")
 app.add_typer(mirror.app, name="mirror")
@@ -28,9 +27,12 @@ app.add_typer(topics.app, name="topics")
 app.add_typer(rules.app, name="rules")
 app.add_typer(registry.app, name="registry")
 app.add_typer(schemas.app, name="schemas")
-app.add_typer(run.app, name="run")
 app.add_typer(deploy.app, name="deploy")
 app.add_typer(dlq.app, name="dlq")
+# demo and run take no subcommand, so they are commands: as Typer groups their usage line
+# would show COMMAND [ARGS]...
+app.command(name="demo", help=demo.app.info.help)(demo.demo)
+app.command(name="run", help=run.app.info.help)(run.run)
 app.command(name="import")(import_log)
 app.add_typer(eventlog_app, name="event-log")
 app.command(name="replay")(replay)

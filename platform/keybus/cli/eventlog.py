@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from keybus.cli.console import console, fail
-from keybus.errors import KeybusError
+from keybus.errors import KeybusError, counted
 from keybus.importer.http import projection_app
 from keybus.importer.projections import PROJECTION_NAME, EventLogProjection
 from keybus.importer.replay import Start, replay_projection
@@ -73,8 +73,8 @@ def replay(
     except (KeybusError, KafkaException, TimeoutError) as exc:
         fail(exc if isinstance(exc, KeybusError) else str(exc))
     reasons = ", ".join(f"{reason}: {count}" for reason, count in stats.skipped_by_reason.items())
-    skipped = f"skipped {stats.skipped} records" + (f" ({reasons})" if reasons else "")
-    console.print(f"applied {stats.applied} events, {escape(skipped)}")
+    skipped = f"skipped {counted(stats.skipped, 'record')}" + (f" ({reasons})" if reasons else "")
+    console.print(f"applied {counted(stats.applied, 'event')}, {escape(skipped)}")
     print_summary(model)
     if serve:
         _serve(

@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from keybus.cli.console import console, fail
-from keybus.errors import KeybusError
+from keybus.errors import KeybusError, counted
 from keybus.importer import (
     ImportOptions,
     ImportPlan,
@@ -173,8 +173,9 @@ def import_log(  # noqa: PLR0917 - Typer takes one parameter per option
     _print_result(result, options.rejects_path)
     if result.stats.rejects and not result.stats.events:
         fail(
-            f"Every row of {log.name} was rejected ({result.stats.rejects} rows), so the "
-            f"import published no event. The reasons are in {_rejects_file(result, options)}."
+            f"Every row of {log.name} was rejected ({counted(result.stats.rejects, 'row')}), "
+            "so the import published no event. The reasons are in "
+            f"{_rejects_file(result, options)}."
         )
 
 

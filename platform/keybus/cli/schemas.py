@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from keybus.cli.console import console, fail
-from keybus.errors import KeybusError
+from keybus.errors import KeybusError, counted
 from keybus.registry.client import RegistryClient
 from keybus.schemas.catalog import Catalog, default_catalog_dir
 from keybus.schemas.codegen import DEFAULT_PACKAGE, check_bindings, write_bindings
@@ -64,7 +64,7 @@ def codegen(
         written = write_bindings(loaded, folder, package)
     except KeybusError as exc:
         fail(exc)
-    console.print(f"Wrote {len(written)} files under {folder}.", highlight=False)
+    console.print(f"Wrote {counted(len(written), 'file')} under {folder}.", highlight=False)
 
 
 @app.command("check")

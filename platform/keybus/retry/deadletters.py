@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from confluent_kafka import KafkaException, TopicPartition
 
 from keybus.batches import poll_batch
+from keybus.errors import counted
 from keybus.kafka import Consumer
 from keybus.retry.errors import RetryConfigError
 from keybus.retry.headers import ORIGINAL_TOPIC, FailureState
@@ -198,7 +199,7 @@ def read_dead_letters(
             letters.append(letter)
     if records and not parked and not any_topic:
         raise RetryConfigError(
-            f"Topic {dead_letter_topic!r} contains {records} records, but none carries "
+            f"Topic {dead_letter_topic!r} contains {counted(records, 'record')}, but none carries "
             f"keybus's dead-letter header {ORIGINAL_TOPIC}, so it is not a dead-letter "
             "topic of a keybus consumer. Check the name, or pass --any-topic to read it anyway."
         )
