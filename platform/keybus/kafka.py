@@ -36,7 +36,7 @@ REPEAT_INTERVAL_S = 60.0
 
 
 class BrokerUnavailableError(KeybusError):
-    """No Kafka broker answered at the bootstrap servers.
+    """No Kafka broker could be reached at the bootstrap servers.
 
     Attributes:
         bootstrap_servers: the `bootstrap.servers` the client was given.
@@ -66,7 +66,7 @@ _UNREACHABLE_CODES = frozenset(
 def unreachable_error(
     exc: confluent_kafka.KafkaException, bootstrap_servers: str
 ) -> BrokerUnavailableError | None:
-    """Return the error to raise for `exc` when it says no broker answered, else None."""
+    """Return the error to raise when `exc` reports that no broker could be reached, else None."""
     error = exc.args[0] if exc.args else None
     if not isinstance(error, confluent_kafka.KafkaError) or error.code() not in _UNREACHABLE_CODES:
         return None
@@ -86,8 +86,8 @@ class LibrdkafkaLog:
 
     confluent-kafka calls `log(level, "%s [%s] %s", facility, client_name, text)` from
     the thread that polls the client. The first warning or error of a client and
-    facility is logged at its level; later ones go to DEBUG until `interval_s` has
-    passed, when the next one is logged at its level with the count of those between.
+    facility is logged at its level, and later ones at DEBUG. Once `interval_s` has
+    passed, the next one is logged at its level again, with the count of those between.
     """
 
     def __init__(

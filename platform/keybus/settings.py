@@ -31,8 +31,9 @@ def settings_error(exc: ValidationError, env_prefix: str) -> ConfigurationError:
     for problem in exc.errors():
         location = problem.get("loc") or ("(settings)",)
         variable = f"{env_prefix}{location[0]}".upper()
-        given = problem.get("input")
-        value = "" if given is None or isinstance(given, dict) else f"={str(given)!r}"
+        input_value = problem.get("input")
+        shown = input_value is not None and not isinstance(input_value, dict)
+        value = f"={str(input_value)!r}" if shown else ""
         problems.append(f"{variable}{value}: {problem.get('msg', 'invalid')}")
     return ConfigurationError(
         f"Invalid {exc.title} from the environment: {'; '.join(problems)}. "

@@ -29,8 +29,8 @@ app.add_typer(registry.app, name="registry")
 app.add_typer(schemas.app, name="schemas")
 app.add_typer(deploy.app, name="deploy")
 app.add_typer(dlq.app, name="dlq")
-# demo and run take no subcommand, so they are commands: as Typer groups their usage line
-# would show COMMAND [ARGS]...
+# demo and run take no subcommand. Registered as Typer groups, their usage line would
+# show COMMAND [ARGS]...
 app.command(name="demo", help=demo.app.info.help)(demo.demo)
 app.command(name="run", help=run.app.info.help)(run.run)
 app.command(name="import")(import_log)

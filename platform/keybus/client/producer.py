@@ -49,7 +49,7 @@ _DEFAULTS: dict[str, Any] = {
 }
 _TRANSACTION_TIMEOUT_S = 30.0
 _EXIT_FLUSH_S = 5.0
-"""Flush time of a `with` block that ends with an error; its events may still be queued."""
+"""Seconds a `with` block that ends with an error waits for its queued events to flush."""
 
 
 @dataclass(frozen=True, slots=True)

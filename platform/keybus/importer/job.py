@@ -159,7 +159,7 @@ def run_import(
     Raises:
         ImportConflictError: an unfinished import of this file used other options.
         TransactionError: a commit failed; run the import again to resume.
-        BrokerUnavailableError: no Kafka broker answered at `options.bootstrap_servers`.
+        BrokerUnavailableError: no Kafka broker could be reached at the bootstrap servers.
     """
     try:
         return _ImportRun(log, mapping, plan, options).run(on_progress or (lambda rows: None))

@@ -28,7 +28,7 @@ _BATCH_RECORDS = 2_000
 _IDLE_TIMEOUT_S = 60.0
 _REQUIRED_FIELDS = ("event_id", "case_id", "activity", "occurred_at")
 _SKIPS_LOGGED = 5
-"""Skipped records logged one by one at WARNING; the rest are counted per reason."""
+"""Skipped records logged one by one at WARNING. Later ones are counted per reason."""
 
 Start = Literal["beginning", "stored"] | datetime
 """Start of a replay: the first offset, the first record at or after a time, or the
@@ -48,7 +48,7 @@ class ReplayStats:
     skipped_by_reason: Counter[str] = field(default_factory=Counter)
 
     def skip(self, reason: str, message: Any, detail: object) -> None:
-        """Count one skipped record; log it at WARNING if it is one of the first few."""
+        """Count one skipped record, and log it at WARNING if it is one of the first few."""
         self.skipped += 1
         self.skipped_by_reason[reason] += 1
         level = logging.WARNING if self.skipped <= _SKIPS_LOGGED else logging.DEBUG

@@ -171,7 +171,7 @@ def replay(
     """
     admin = AdminClient({"bootstrap.servers": bootstrap_servers})
     ledger_topic = replay_ledger_topic_name(dead_letter_topic)
-    # A dry run sends nothing, so it can plan without the ledger; a real replay cannot.
+    # A dry run sends nothing, so it can plan without the ledger. A real replay cannot.
     ledger_missing = dry_run and ledger_topic not in admin.list_topics(timeout=30.0).topics
     ledger = {} if ledger_missing else read_ledger(bootstrap_servers, dead_letter_topic)
     plans, skipped = plan_replay(

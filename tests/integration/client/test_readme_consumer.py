@@ -1,4 +1,4 @@
-"""The README's consumer example on a topic that also holds broken records.
+"""The README's consumer example on a topic that also contains broken records.
 
 Real Kafka and the keybus registry. The topic gets what `make demo` leaves in
 lock-devices: typed events, an event type without a handler, a record without the

@@ -1,6 +1,6 @@
 """Messages that embed another message end each sentence with one full stop.
 
-The consumer is built but never subscribed, so no broker is contacted; the registry is
+The consumer is built but never subscribed, so no broker is contacted. The registry is
 in memory.
 """
 

@@ -144,7 +144,7 @@ def serve(settings: RegistrySettings) -> None:
     """Run one registry instance until it is interrupted.
 
     Raises:
-        BrokerUnavailableError: no Kafka broker answered, so nothing was started.
+        BrokerUnavailableError: no Kafka broker could be reached, so nothing was started.
         ConfigurationError: a setting, the auth file or an existing topic is unusable.
     """
     app = create_app(settings)

@@ -24,7 +24,7 @@ def ensure_topics(
     """Create missing registry topics, and reject existing ones with several partitions.
 
     Raises:
-        BrokerUnavailableError: no Kafka broker answered at `bootstrap_servers`.
+        BrokerUnavailableError: no Kafka broker could be reached at `bootstrap_servers`.
     """
     admin = AdminClient({"bootstrap.servers": bootstrap_servers})
     try:
