@@ -144,7 +144,8 @@ def _read_partitions(consumer: Consumer, topic: str, timeout_s: float) -> Iterat
                 f"Reading {topic} timed out after {timeout_s} s with partitions "
                 f"{sorted(ends)} unfinished. Check that the brokers are reachable."
             )
-        for message in poll_batch(consumer, 500, 0.05):
+        messages = poll_batch(consumer, 500, 0.05)
+        for message in messages:
             if message.error() is not None:
                 continue
             record = InboundRecord.from_message(message)
@@ -152,6 +153,12 @@ def _read_partitions(consumer: Consumer, topic: str, timeout_s: float) -> Iterat
                 yield record
             if record.offset + 1 >= ends.get(record.partition, 0):
                 ends.pop(record.partition, None)
+        if not messages:
+            # A transaction's commit marker can be the last offset, and it is never
+            # returned as a record, so the position shows that the end was passed.
+            for tp in consumer.position([TopicPartition(topic, p) for p in ends]):
+                if tp.offset >= ends[tp.partition]:
+                    ends.pop(tp.partition, None)
 
 
 def check_dead_letter_topic_name(topic: str) -> None:

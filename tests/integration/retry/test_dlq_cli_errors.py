@@ -6,6 +6,7 @@ dead-letter records are produced directly with the headers a keybus consumer wri
 
 from __future__ import annotations
 
+from confluent_kafka import Producer
 from retry_kit import produce
 from typer.testing import CliRunner
 
@@ -72,3 +73,19 @@ def test_dry_run_reads_missing_ledger_as_empty(kafka: KafkaEndpoint, topic: Topi
     assert code == 0, output
     assert "would replay 1 to original" in output
     assert f"{name}.replayed does not exist" in output
+
+
+def test_any_topic_reads_transactional_topic(kafka: KafkaEndpoint, topic: TopicFactory) -> None:
+    name = topic()
+    producer = Producer(
+        {"bootstrap.servers": kafka.bootstrap_servers, "transactional.id": f"{name}-writer"}
+    )
+    producer.init_transactions(30)
+    producer.begin_transaction()
+    producer.produce(name, key=b"k", value=b"v")
+    producer.commit_transaction(30)
+
+    code, output = _dlq(kafka.bootstrap_servers, "list", name, "--any-topic")
+
+    assert code == 0, output
+    assert "1 dead letter(s)" in output
