@@ -23,7 +23,7 @@ from keybus.client.errors import (
     PublishBatchError,
     TransactionError,
 )
-from keybus.errors import ConfigurationError, clause
+from keybus.errors import ConfigurationError, clause, counted
 from keybus.events.binding import model_codec
 from keybus.events.cloudevents import Headers, check_traceparent, event_headers
 from keybus.events.model import Event, utc_now
@@ -141,12 +141,17 @@ class Producer:
         # short and what it leaves is noted on that error instead of replacing it.
         try:
             self.close(_EXIT_FLUSH_S)
-        except DeliveryError as flush_error:
-            exc.add_note(flush_error.message)
+        except DeliveryError:
+            remaining = len(self._kafka)
+            exc.add_note(
+                f"{counted(remaining, 'queued event')} still unacknowledged by Kafka at "
+                f"{self.bootstrap_servers} when the with block closed the producer after "
+                f"{_EXIT_FLUSH_S} s."
+            )
             logger.warning(
-                "producer closed with events unacknowledged bootstrap_servers=%s error=%s",
+                "producer closed with events unacknowledged bootstrap_servers=%s events=%s",
                 self.bootstrap_servers,
-                flush_error.message,
+                remaining,
             )
 
     def serializer(self, event_type: type[Event]) -> AvroSerializer:

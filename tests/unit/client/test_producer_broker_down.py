@@ -43,7 +43,7 @@ def test_with_block_keeps_publish_error() -> None:
     assert "lock-devices" in raised.value.message
     assert OFFLINE in raised.value.message
     assert elapsed_s < 10.0
-    assert any("1 event was still unacknowledged" in note for note in raised.value.__notes__)
+    assert any("1 queued event still unacknowledged" in note for note in raised.value.__notes__)
 
 
 def test_flush_timeout_names_bootstrap_servers() -> None:
