@@ -1,7 +1,7 @@
-"""librdkafka log forwarding: a real producer against a closed loopback port, and fakes.
+"""keybus.kafka: log forwarding and broker errors, with a real producer and fakes.
 
-The producer test opens no broker: it produces to 127.0.0.1 on a port nobody listens on,
-so librdkafka reports connection failures every few milliseconds.
+The producer test opens no broker. It produces to a loopback port that no process
+listens on, so librdkafka reports connection failures every few milliseconds.
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ import logging
 import socket
 
 import pytest
+from confluent_kafka import KafkaError, KafkaException
 
-from keybus.kafka import LibrdkafkaLog, Producer
+from keybus.kafka import LibrdkafkaLog, Producer, unreachable_error
 
 _FACILITY_ARGS = ("FAIL", "rdkafka#producer-1", "Connect to ipv4#127.0.0.1:1 failed")
 
@@ -80,3 +81,20 @@ def test_other_facility_logged_at_its_level(caplog: pytest.LogCaptureFixture) ->
         log.log(logging.WARNING, "%s [%s] %s", "REQTMOUT", "rdkafka#producer-1", "timed out")
 
     assert caplog.records[0].levelno == logging.WARNING
+
+
+def test_unreachable_error_names_servers_and_fixes() -> None:
+    exc = KafkaException(KafkaError(KafkaError._TRANSPORT, "Failed to get metadata"))
+
+    error = unreachable_error(exc, "127.0.0.1:29999")
+
+    assert error is not None
+    assert "Kafka is not reachable at 127.0.0.1:29999" in error.message
+    assert "keybus dev up" in error.message
+    assert "KEYBUS_BOOTSTRAP_SERVERS" in error.message
+
+
+def test_other_kafka_errors_not_translated() -> None:
+    exc = KafkaException(KafkaError(KafkaError.TOPIC_AUTHORIZATION_FAILED, "denied"))
+
+    assert unreachable_error(exc, "127.0.0.1:29999") is None
