@@ -28,8 +28,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import faust
-from confluent_kafka.admin import AdminClient
 
+from keybus.kafka import AdminClient
 from keybus.registry.client import RegistryClient
 from keybus.sourcing import (
     AggregateType,

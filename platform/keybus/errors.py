@@ -5,7 +5,25 @@ from __future__ import annotations
 __all__ = [
     "ConfigurationError",
     "KeybusError",
+    "clause",
+    "counted",
 ]
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """Return `count` with `noun` in agreement: "1 record", "2 records", "0 records"."""
+    if count == 1:
+        return f"{count} {noun}"
+    return f"{count} {plural or noun + 's'}"
+
+
+def clause(part: object) -> str:
+    """Return `part` as text to embed before a full stop, without its own end punctuation.
+
+    Messages join other messages, such as an exception's, into sentences of their own;
+    `f"...: {clause(exc)}. Fix ..."` keeps "serializer.." from appearing.
+    """
+    return str(part).rstrip().rstrip(".")
 
 
 class KeybusError(Exception):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, create_model
+from typing import Any
+
+from pydantic import Field, ValidationError, create_model
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from keybus.errors import ConfigurationError
@@ -12,10 +14,12 @@ __all__ = [
     "DEFAULT_REGION_PORTS",
     "ConnectionSettings",
     "DevSettings",
+    "EnvironmentSettings",
     "RegionSettings",
     "local_bootstrap_servers",
     "local_registry_url",
     "region_settings",
+    "settings_error",
 ]
 
 DEFAULT_REGION_PORTS: dict[str, tuple[int, int, int]] = {
@@ -26,6 +30,33 @@ DEFAULT_REGION_PORTS: dict[str, tuple[int, int, int]] = {
 
 DEFAULT_REGION = "east"
 """The local region that commands and processors connect to unless a setting names another."""
+
+
+def settings_error(exc: ValidationError, env_prefix: str) -> ConfigurationError:
+    """Translate a settings ValidationError into one naming the environment variables."""
+    problems = []
+    for problem in exc.errors():
+        location = problem.get("loc") or ("(settings)",)
+        variable = f"{env_prefix}{location[0]}".upper()
+        input_value = problem.get("input")
+        shown = input_value is not None and not isinstance(input_value, dict)
+        value = f"={str(input_value)!r}" if shown else ""
+        problems.append(f"{variable}{value}: {problem.get('msg', 'invalid')}")
+    return ConfigurationError(
+        f"Invalid {exc.title} from the environment: {'; '.join(problems)}. "
+        "Set each variable to an accepted value or unset it to use the default."
+    )
+
+
+class EnvironmentSettings(BaseSettings):
+    """Settings whose invalid values raise ConfigurationError naming their variables."""
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            prefix = str(values.get("_env_prefix") or self.model_config.get("env_prefix", ""))
+            raise settings_error(exc, prefix) from exc
 
 
 class RegionSettings(BaseSettings):
@@ -81,7 +112,7 @@ def local_registry_url() -> str:
     return f"http://127.0.0.1:{region_settings(DEFAULT_REGION).registry_port}"
 
 
-class ConnectionSettings(BaseSettings):
+class ConnectionSettings(EnvironmentSettings):
     """Addresses of Kafka and the schema registry, shared by every command and processor.
 
     KEYBUS_BOOTSTRAP_SERVERS and KEYBUS_REGISTRY_URL win. Without them, both point at

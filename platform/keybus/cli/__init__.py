@@ -20,7 +20,6 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.add_typer(demo.app, name="demo")
 app.add_typer(dev.app, name="dev")
 app.add_typer(drill.app, name="drill")
 app.add_typer(mirror.app, name="mirror")
@@ -28,11 +27,12 @@ app.add_typer(topics.app, name="topics")
 app.add_typer(rules.app, name="rules")
 app.add_typer(registry.app, name="registry")
 app.add_typer(schemas.app, name="schemas")
-# A command, not a group: a group stops parsing its own options at the first argument,
-# so `keybus run router --workers 2` would read --workers as a subcommand.
-app.command(name="run")(run.run)
 app.add_typer(deploy.app, name="deploy")
 app.add_typer(dlq.app, name="dlq")
+# demo and run take no subcommand. Registered as Typer groups, their usage line would
+# show COMMAND [ARGS]...
+app.command(name="demo", help=demo.app.info.help)(demo.demo)
+app.command(name="run")(run.run)
 app.command(name="import")(import_log)
 app.add_typer(eventlog_app, name="event-log")
 app.command(name="replay")(replay)

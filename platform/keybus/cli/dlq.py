@@ -15,7 +15,7 @@ from rich.table import Table
 
 from keybus.cli.console import console, fail
 from keybus.cli.options import BootstrapServersOption
-from keybus.errors import KeybusError
+from keybus.errors import KeybusError, clause
 from keybus.registry import RegistryClient
 from keybus.retry.deadletters import (
     AGE_BUCKETS,
@@ -55,6 +55,13 @@ EventTypeOption = Annotated[
     str | None, typer.Option(help="Only this event type (ce_type header), an Avro full name.")
 ]
 KeyOption = Annotated[str | None, typer.Option(help="Only records with this key (UTF-8).")]
+AnyTopicOption = Annotated[
+    bool,
+    typer.Option(
+        help="Read the topic even if it is not named <topic>.<group>.dlq "
+        "or has no keybus dead-letter headers."
+    ),
+]
 
 
 def _time_ms(text: str | None, option: str) -> int | None:
@@ -83,21 +90,35 @@ def _filter(
     event_type: str | None,
     key: str | None,
 ) -> DeadLetterFilter:
+    since_ms = _time_ms(since, "--since")
+    until_ms = _time_ms(until, "--until")
+    if since_ms is not None and until_ms is not None and since_ms > until_ms:
+        raise RetryConfigError(
+            f"--since {since} ({_iso(since_ms)}) is later than --until {until} "
+            f"({_iso(until_ms)}), so no dead letter can match. Give --since the earlier "
+            "time; as ages, --since takes the larger one (--since 2h --until 1h)."
+        )
     return DeadLetterFilter(
         error_type=error_type,
-        since_ms=_time_ms(since, "--since"),
-        until_ms=_time_ms(until, "--until"),
+        since_ms=since_ms,
+        until_ms=until_ms,
         event_type=event_type,
         key=key,
     )
 
 
-def _read(servers: str, topic: str, letter_filter: DeadLetterFilter) -> list[DeadLetter]:
+def _iso(time_ms: int) -> str:
+    return datetime.fromtimestamp(time_ms / 1000, UTC).isoformat(timespec="seconds")
+
+
+def _read(
+    servers: str, topic: str, letter_filter: DeadLetterFilter, *, any_topic: bool
+) -> list[DeadLetter]:
     try:
-        return read_dead_letters(servers, topic, letter_filter)
+        return read_dead_letters(servers, topic, letter_filter, any_topic=any_topic)
     except KafkaException as exc:
         raise RetryConfigError(
-            f"Cannot read {topic} from Kafka at {servers}: {exc}. Start Kafka with "
+            f"Cannot read {topic} from Kafka at {servers}: {clause(exc)}. Start Kafka with "
             "`keybus dev up` or pass --bootstrap-servers."
         ) from exc
 
@@ -118,10 +139,11 @@ def list_command(
     *,
     bootstrap_servers: BootstrapServersOption,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    any_topic: AnyTopicOption = False,
 ) -> None:
     """Count dead letters by error type and age."""
     try:
-        letters = _read(bootstrap_servers, topic, DeadLetterFilter())
+        letters = _read(bootstrap_servers, topic, DeadLetterFilter(), any_topic=any_topic)
     except KeybusError as exc:
         fail(exc)
     summaries = summarize(letters, time.time())
@@ -208,11 +230,12 @@ def show_command(
             help="Schema registry to decode Avro values with; without it they show as hex.",
         ),
     ] = None,
+    any_topic: AnyTopicOption = False,
 ) -> None:
     """Print dead letters with their decoded events and failure headers, as JSON."""
     try:
         letter_filter = _filter(error_type, since, until, event_type, key)
-        letters = _read(bootstrap_servers, topic, letter_filter)
+        letters = _read(bootstrap_servers, topic, letter_filter, any_topic=any_topic)
     except KeybusError as exc:
         fail(exc)
     registry = RegistryClient(registry_url) if registry_url else None
@@ -243,11 +266,12 @@ def replay_command(
     dry_run: Annotated[bool, typer.Option(help="Count what would be replayed; send nothing.")] = (
         False
     ),
+    any_topic: AnyTopicOption = False,
 ) -> None:
     """Replay matching dead letters once each; a second run delivers nothing new."""
     try:
         letter_filter = _filter(error_type, since, until, event_type, key)
-        letters = _read(bootstrap_servers, topic, letter_filter)
+        letters = _read(bootstrap_servers, topic, letter_filter, any_topic=any_topic)
         with Progress(
             TextColumn("replaying"),
             BarColumn(),
@@ -273,3 +297,10 @@ def replay_command(
         f"{report.selected} matching, {report.already_replayed} already replayed, "
         f"{verb} {report.replayed} to {to.value}."
     )
+    if report.missing_ledger_topic is not None:
+        console.print(
+            f"The replay ledger topic {escape(report.missing_ledger_topic)} does not exist, so "
+            "this dry run read it as empty. A real replay needs it: create it with `keybus "
+            "topics apply --subscriptions FILE` (the consumer group's subscriptions file), or "
+            "as a compacted topic with `cleanup.policy=compact`."
+        )

@@ -16,7 +16,7 @@ from rich.table import Table
 from keybus.cli.console import console, fail
 from keybus.cli.options import BootstrapServersOption, RegistryOption
 from keybus.cluster.process import holder_text, is_port_free
-from keybus.errors import KeybusError
+from keybus.errors import KeybusError, counted
 from keybus.importer.http import projection_app
 from keybus.importer.projections import PROJECTION_NAME, EventLogProjection
 from keybus.importer.replay import Start, replay_projection
@@ -71,7 +71,9 @@ def replay(
         )
     except (KeybusError, KafkaException, TimeoutError) as exc:
         fail(exc if isinstance(exc, KeybusError) else str(exc))
-    console.print(f"applied {stats.applied} events, skipped {stats.skipped} records")
+    reasons = ", ".join(f"{reason}: {count}" for reason, count in stats.skipped_by_reason.items())
+    skipped = f"skipped {counted(stats.skipped, 'record')}" + (f" ({reasons})" if reasons else "")
+    console.print(f"applied {counted(stats.applied, 'event')}, {escape(skipped)}")
     print_summary(model)
     if serve:
         _serve(

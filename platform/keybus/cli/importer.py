@@ -14,7 +14,7 @@ from rich.table import Table
 
 from keybus.cli.console import console, fail
 from keybus.cli.options import BootstrapServersOption, RegistryOption
-from keybus.errors import KeybusError
+from keybus.errors import KeybusError, counted
 from keybus.importer import (
     ImportOptions,
     ImportPlan,
@@ -46,14 +46,20 @@ def import_log(  # noqa: PLR0917 - Typer takes one parameter per option
     mapping_file: Annotated[
         Path | None, typer.Option("--mapping", help="YAML mapping file; flags override it.")
     ] = None,
-    case: Annotated[str | None, typer.Option(help="Case id column [case:concept:name].")] = None,
-    activity: Annotated[str | None, typer.Option(help="Activity column [concept:name].")] = None,
-    timestamp: Annotated[
-        str | None, typer.Option(help="Timestamp column [time:timestamp].")
+    case: Annotated[
+        str | None, typer.Option(help="Case id column; default: case:concept:name.")
     ] = None,
-    resource: Annotated[str | None, typer.Option(help="Resource column [org:resource].")] = None,
+    activity: Annotated[
+        str | None, typer.Option(help="Activity column; default: concept:name.")
+    ] = None,
+    timestamp: Annotated[
+        str | None, typer.Option(help="Timestamp column; default: time:timestamp.")
+    ] = None,
+    resource: Annotated[
+        str | None, typer.Option(help="Resource column; default: org:resource.")
+    ] = None,
     lifecycle: Annotated[
-        str | None, typer.Option(help="Lifecycle column [lifecycle:transition].")
+        str | None, typer.Option(help="Lifecycle column; default: lifecycle:transition.")
     ] = None,
     event_id_column: Annotated[
         str | None, typer.Option(help="Column with unique event ids; default: file and row.")
@@ -91,7 +97,7 @@ def import_log(  # noqa: PLR0917 - Typer takes one parameter per option
         Path | None, typer.Option(help="Write the inferred schema to this file.")
     ] = None,
     infer_rows: Annotated[
-        int | None, typer.Option(help="Infer types from the first N rows only [all].")
+        int | None, typer.Option(help="Infer types from the first N rows only; default: all rows.")
     ] = None,
     dry_run: Annotated[
         bool, typer.Option(help="Infer and check the schema, then stop without publishing.")
@@ -161,6 +167,19 @@ def import_log(  # noqa: PLR0917 - Typer takes one parameter per option
     except KeybusError as exc:
         fail(exc)
     _print_result(result, options.rejects_path)
+    if result.stats.rejects and not result.stats.events:
+        fail(
+            f"Every row of {log.name} was rejected ({counted(result.stats.rejects, 'row')}), "
+            "so the import published no event. The reasons are in "
+            f"{_rejects_file(result, options)}."
+        )
+
+
+def _rejects_file(result: ImportResult, options: ImportOptions) -> str:
+    """Return where the rejected rows of `result` are, for messages."""
+    if result.already_finished:
+        return "the rejects file of the run that imported it"
+    return str(options.rejects_path)
 
 
 def _mapping(path: Path | None, overrides: dict[str, Any]) -> LogMapping:
@@ -216,7 +235,10 @@ def _print_columns(plan: ImportPlan) -> None:
             "yes" if attribute.nullable else "no",
         )
     console.print(table)
-    console.print(f"rows: {plan.scan.rows}")
+    if plan.scan.rows is None:
+        console.print("rows: not counted, because with --schema only the first row is read")
+    else:
+        console.print(f"rows: {plan.scan.rows}")
 
 
 def _print_result(result: ImportResult, rejects_path: Path | None) -> None:

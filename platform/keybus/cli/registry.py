@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from keybus.cli.console import fail
 from keybus.cluster.process import holder_text, is_port_free
-from keybus.errors import ConfigurationError
+from keybus.errors import KeybusError
 
 __all__ = ["app"]
 
@@ -115,5 +115,5 @@ def serve(
         _check_port(settings.host, settings.port)
         _configure_logging()
         serve_registry(settings)
-    except (ValidationError, ConfigurationError) as exc:
+    except (ValidationError, KeybusError) as exc:
         fail(f"Registry not started: {exc}")

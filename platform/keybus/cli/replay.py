@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from keybus.cli.console import console, fail
 from keybus.cli.options import BootstrapServersOption, RegistryOption
-from keybus.errors import ConfigurationError, KeybusError
+from keybus.errors import ConfigurationError, KeybusError, counted
 from keybus.registry.client import RegistryClient
 from keybus.sourcing.projections import (
     Projection,
@@ -121,6 +121,7 @@ def replay(
         fail(exc if isinstance(exc, KeybusError) else f"--module: {exc}")
     kind = "rebuilt" if result.rebuilt else "replayed"
     console.print(
-        f"{kind} {projection} in {result.path}: {result.records_read} records read, "
-        f"{result.events_applied} events applied in total, {result.skipped} skipped"
+        f"{kind} {projection} in {result.path}: {counted(result.records_read, 'record')} "
+        f"read, {counted(result.events_applied, 'event')} applied in total, "
+        f"{result.skipped} skipped"
     )

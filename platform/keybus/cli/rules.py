@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 
 from keybus.cli.console import console, fail
+from keybus.errors import counted
 from keybus.routing import RulesFileError, load_rules
 
 __all__ = ["app"]
@@ -31,7 +32,7 @@ def check(path: RulesFile) -> None:
     for rule in ruleset:
         targets = ", ".join(rule.targets)
         console.print(f"{escape(rule.name)}: {escape(rule.source)} -> {escape(targets)}")
-    console.print(f"{len(ruleset)} rules valid in {escape(str(path))}")
+    console.print(f"{counted(len(ruleset), 'rule')} valid in {escape(str(path))}")
 
 
 def _read_event(text: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from confluent_kafka.admin import AdminClient
 
 from keybus.cli.console import console, fail
 from keybus.cluster import keybus_home
+from keybus.cluster.process import log_tail
 from keybus.errors import ConfigurationError, KeybusError
 from keybus.settings import ConnectionSettings
 from keybus.streams.workers import WorkerGroup
@@ -115,6 +116,9 @@ def _supervise(group: WorkerGroup, workers: int) -> None:
                     f"Log: {group.log_path(index)}"
                 )
         if len(reported) == workers:
-            fail(f"every worker of {group.topology} exited; see the logs above.")
+            last = group.log_path(workers - 1)
+            fail(
+                f"every worker of {group.topology} exited. Last lines of {last}:\n{log_tail(last)}"
+            )
     stopped = group.stop()
     console.print(f"stopped {len(stopped)} worker(s) of {group.topology}")

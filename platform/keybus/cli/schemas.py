@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from keybus.cli.console import console, fail
 from keybus.cli.options import RegistryOption
-from keybus.errors import KeybusError
+from keybus.errors import KeybusError, counted
 from keybus.registry.client import RegistryClient
 from keybus.schemas.catalog import (
     TOPIC_PROPERTY,
@@ -79,7 +79,7 @@ def codegen(
         written = write_bindings(loaded, folder, package)
     except KeybusError as exc:
         fail(exc)
-    console.print(f"Wrote {len(written)} files under {folder}.", highlight=False)
+    console.print(f"Wrote {counted(len(written), 'file')} under {folder}.", highlight=False)
 
 
 @app.command("check")

@@ -7,11 +7,12 @@ from typing import Annotated
 
 import typer
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient
 from rich.markup import escape
 
 from keybus.cli.console import console, fail
 from keybus.cli.options import BootstrapServersOption
+from keybus.errors import clause
+from keybus.kafka import AdminClient
 from keybus.retry.errors import RetryConfigError
 from keybus.retry.subscription import load_subscriptions, subscription_topic_specs
 from keybus.topics import (
@@ -66,7 +67,7 @@ def _compute(
         live = describe_live(admin, [spec.name for spec in specs])
     except KafkaException as exc:
         raise TopicPlanError(
-            f"Cannot read topics from Kafka at {bootstrap_servers}: {exc}. "
+            f"Cannot read topics from Kafka at {bootstrap_servers}: {clause(exc)}. "
             "Start it with `keybus dev up` or pass --bootstrap-servers.",
             topic="*",
         ) from exc

@@ -13,15 +13,15 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any, Literal, Self, TypeVar
 
-from confluent_kafka import Consumer as KafkaConsumer
 from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 
 from keybus.batches import poll_batch
 from keybus.client.errors import ClientClosedError, HandlerError
 from keybus.client.policies import ConsumedRecord, Decision, FailurePolicy, StopOnFailure
-from keybus.errors import ConfigurationError, KeybusError
+from keybus.errors import ConfigurationError, KeybusError, clause
 from keybus.events.binding import model_codec
 from keybus.events.model import Event
+from keybus.kafka import Consumer as KafkaConsumer
 from keybus.registry.client import RegistryClient
 from keybus.serde.codec import AvroDeserializer, SchemaRegistry, corrupt_body_error
 from keybus.serde.compiled import DECODE_ERRORS, CompiledCodec, same_decoding
@@ -390,8 +390,8 @@ class Consumer:
         return HandlerError(
             f"Handling {record.event_type or 'an undecodable record'} at {record.topic}"
             f"[{record.partition}]@{record.offset} failed on attempt {record.attempt}: "
-            f"{type(exc).__name__}: {exc}. The record is not committed and will be consumed "
-            "again; fix the cause or pass a failure_policy that retries or parks it.",
+            f"{type(exc).__name__}: {clause(exc)}. The record is not committed and will be "
+            "consumed again; fix the cause or pass a failure_policy that retries or parks it.",
             topic=record.topic,
             partition=record.partition,
             offset=record.offset,

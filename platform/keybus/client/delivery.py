@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 from confluent_kafka import KafkaError
 
 from keybus.client.errors import DeliveryError, MessageTooLargeError
+from keybus.errors import clause
 
 __all__ = [
     "DeliveryHandle",
@@ -47,6 +48,7 @@ class DeliveryHandle:
         "_poll",
         "_record",
         "_resend",
+        "bootstrap_servers",
         "error",
         "event_id",
         "event_type",
@@ -64,11 +66,13 @@ class DeliveryHandle:
         *,
         poll: Callable[[float], Any],
         resend: Callable[[DeliveryHandle, Any], DeliveryHandle] | None = None,
+        bootstrap_servers: str | None = None,
     ) -> None:
         self.event_id = event_id
         self.event_type = event_type
         self.topic = topic
         self.size_bytes = size_bytes
+        self.bootstrap_servers = bootstrap_servers
         self._poll = poll
         self._resend = resend
         # The failed record as librdkafka returned it, kept only for a resend. Records in
@@ -142,10 +146,11 @@ class DeliveryHandle:
         return self.result_value
 
     def _timeout_error(self, timeout_s: float | None) -> DeliveryError:
+        brokers = "the brokers" if self.bootstrap_servers is None else self.bootstrap_servers
         return DeliveryError(
             f"Event {self.event_type} {self.event_id} to topic {self.topic} was not "
             f"acknowledged within {timeout_s} s. It may still be delivered; wait longer, or "
-            "check that the brokers are reachable.",
+            f"check that Kafka at {brokers} is running and reachable.",
             event_id=self.event_id,
             event_type=self.event_type,
             topic=self.topic,
@@ -223,7 +228,7 @@ def delivery_error(
         return too_large_error(event_id, event_type, topic, size_bytes, broker=True)
     return DeliveryError(
         f"Event {event_type} {event_id} was not delivered to topic {topic}: "
-        f"{error.name()}: {error.str()}. "
+        f"{error.name()}: {clause(error.str())}. "
         + ("Kafka says a retry can succeed." if error.retriable() else "Retrying will not help."),
         event_id=event_id,
         event_type=event_type,

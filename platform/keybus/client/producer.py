@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from types import TracebackType
 from typing import Any, NamedTuple, Self
 
 from confluent_kafka import KafkaError, KafkaException
-from confluent_kafka import Producer as KafkaProducer
 
 from keybus.client.delivery import (
     DeliveryHandle,
@@ -22,10 +22,11 @@ from keybus.client.errors import (
     PublishBatchError,
     TransactionError,
 )
-from keybus.errors import ConfigurationError
+from keybus.errors import ConfigurationError, clause, counted
 from keybus.events.binding import model_codec
 from keybus.events.cloudevents import Headers, check_traceparent, event_headers
 from keybus.events.model import Event, utc_now
+from keybus.kafka import Producer as KafkaProducer
 from keybus.registry.client import RegistryClient
 from keybus.serde.codec import AvroSerializer, SchemaRegistry
 from keybus.serde.naming import SubjectNameStrategy, SubjectStrategy, resolve_strategy
@@ -46,6 +47,8 @@ _DEFAULTS: dict[str, Any] = {
     "partitioner": "murmur2_random",
 }
 _TRANSACTION_TIMEOUT_S = 30.0
+_EXIT_FLUSH_S = 5.0
+"""Seconds a `with` block that ends with an error waits for its queued events to flush."""
 
 
 class _Prepared(NamedTuple):
@@ -105,6 +108,7 @@ class Producer:
         self.subject_strategy = resolve_strategy(subject_strategy)
         self.auto_register = auto_register
         self.transactional_id = transactional_id
+        self.bootstrap_servers = bootstrap_servers
         settings = {**_DEFAULTS, "bootstrap.servers": bootstrap_servers, **(config or {})}
         if transactional_id is not None:
             settings["transactional.id"] = transactional_id
@@ -126,8 +130,31 @@ class Producer:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc is None:
+            self.close()
+            return
+        # The block's own error explains more than a flush timeout would, so the flush is
+        # short and what it leaves is noted on that error instead of replacing it.
+        try:
+            self.close(_EXIT_FLUSH_S)
+        except DeliveryError:
+            remaining = len(self._kafka)
+            exc.add_note(
+                f"{counted(remaining, 'queued event')} still unacknowledged by Kafka at "
+                f"{self.bootstrap_servers} when the with block closed the producer after "
+                f"{_EXIT_FLUSH_S} s."
+            )
+            logger.warning(
+                "producer closed with events unacknowledged bootstrap_servers=%s events=%s",
+                self.bootstrap_servers,
+                remaining,
+            )
 
     def serializer(self, event_type: type[Event]) -> AvroSerializer:
         """Return the serializer of `event_type`, building and checking it on first use."""
@@ -282,6 +309,7 @@ class Producer:
             len(record.value),
             poll=self._kafka.flush,
             resend=None if alone else self._send_alone,
+            bootstrap_servers=self.bootstrap_servers,
         )
         while True:
             try:
@@ -328,7 +356,7 @@ class Producer:
             )
         return DeliveryError(
             f"Event {record.event_type} {record.event_id} could not be queued for topic "
-            f"{record.topic}: {error.name()}: {error.str()}.",
+            f"{record.topic}: {error.name()}: {clause(error.str())}.",
             event_id=record.event_id,
             event_type=record.event_type,
             topic=record.topic,
@@ -371,7 +399,7 @@ class Producer:
             if error.txn_requires_abort():
                 self._abort(timeout_s)
             raise TransactionError(
-                f"Transaction commit failed: {error.name()}: {error.str()}. No event of it "
+                f"Transaction commit failed: {error.name()}: {clause(error.str())}. No event of it "
                 "is visible to read_committed consumers; publish them again.",
                 retryable=bool(error.retriable()),
             ) from exc
@@ -392,9 +420,11 @@ class Producer:
         """
         remaining = self._kafka.flush(timeout_s)
         if remaining:
+            events = "1 event was" if remaining == 1 else f"{remaining} events were"
             raise DeliveryError(
-                f"{remaining} events were still unacknowledged after {timeout_s} s. Check "
-                "that the brokers are reachable, then flush again or close the producer.",
+                f"{events} still unacknowledged after {timeout_s} s. Check that Kafka at "
+                f"{self.bootstrap_servers} is running and reachable, then flush again or "
+                "close the producer.",
                 event_id="<several>",
                 event_type="<several>",
                 topic="<several>",

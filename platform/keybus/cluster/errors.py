@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from keybus.errors import KeybusError
+from keybus.errors import KeybusError, clause
 from keybus.settings import DEFAULT_REGION_PORTS
 
 __all__ = [
@@ -61,7 +61,7 @@ class BrokerStartError(ClusterError):
 
     def __init__(self, cluster: str, reason: str, log_path: str, log_tail: str) -> None:
         super().__init__(
-            f"Kafka cluster '{cluster}' failed to start: {reason}. "
+            f"Kafka cluster '{cluster}' failed to start: {clause(reason)}. "
             f"Last lines of {log_path}:\n{log_tail}"
         )
         self.cluster = cluster

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
 
-from confluent_kafka.admin import AdminClient
-
 from keybus.cluster.distribution import RESOURCES, KafkaDistribution, keybus_home
 from keybus.cluster.errors import BrokerStartError, PortInUseError, ToolNotFoundError
 from keybus.cluster.process import (
@@ -28,6 +26,7 @@ from keybus.cluster.process import (
     spawn,
     stop_pid,
 )
+from keybus.kafka import AdminClient
 
 __all__ = ["ClusterStatus", "LocalKafka", "find_java"]
 

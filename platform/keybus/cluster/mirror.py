@@ -12,7 +12,7 @@ from keybus.cluster.distribution import RESOURCES, KafkaDistribution, keybus_hom
 from keybus.cluster.errors import ClusterError
 from keybus.cluster.local import find_java
 from keybus.cluster.process import log_tail, pid_alive, read_pid, spawn, stop_pid
-from keybus.errors import ConfigurationError
+from keybus.errors import ConfigurationError, clause
 
 __all__ = [
     "MIRROR_CONFIGS",
@@ -39,7 +39,8 @@ class MirrorMakerStartError(ClusterError):
 
     def __init__(self, name: str, reason: str, log_path: Path, tail: str) -> None:
         super().__init__(
-            f"MirrorMaker '{name}' failed to start: {reason}. Last lines of {log_path}:\n{tail}",
+            f"MirrorMaker '{name}' failed to start: {clause(reason)}. "
+            f"Last lines of {log_path}:\n{tail}",
             retryable=True,
         )
         self.name = name

@@ -7,9 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from confluent_kafka.admin import AdminClient
-
 from keybus.cluster import LocalKafka, keybus_home, region_cluster
+from keybus.kafka import AdminClient
 from keybus.registry.client import RegistryClient
 from keybus.registry.server.local import LocalRegistry, region_registry
 from keybus.schemas.catalog import Catalog

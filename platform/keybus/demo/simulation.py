@@ -14,8 +14,6 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from confluent_kafka import Producer as RawProducer
-
 from keybus.catalog.com.example.access import (
     AccessMethod,
     DeviceStatus,
@@ -27,6 +25,7 @@ from keybus.catalog.com.example.access import (
 from keybus.catalog.com.example.reference import LockDirectoryEntry
 from keybus.client import Producer
 from keybus.events import Event
+from keybus.kafka import Producer as RawProducer
 
 __all__ = ["SimulationLog", "plan_locks", "simulate"]
 

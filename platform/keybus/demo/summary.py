@@ -8,10 +8,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from confluent_kafka import Consumer
-
 from keybus.batches import poll_batch
 from keybus.demo.simulation import DEVICE_TOPIC, SimulationLog
+from keybus.kafka import Consumer
 from keybus.registry.client import RegistryClient
 from keybus.retry.headers import ERROR_TYPE
 from keybus.routing import RuleSet

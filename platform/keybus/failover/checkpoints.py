@@ -20,9 +20,11 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
+from confluent_kafka import KafkaException, Message, TopicPartition
 
+from keybus.errors import clause
 from keybus.failover.errors import OffsetTranslationError
+from keybus.kafka import Consumer
 
 __all__ = [
     "Checkpoint",
@@ -236,8 +238,8 @@ def _read_to_end(bootstrap_servers: str, topic: str, timeout_s: float) -> Iterat
         yield from _consume_partitions(consumer, topic, timeout_s)
     except KafkaException as exc:
         raise OffsetTranslationError(
-            f"Cannot read '{topic}' from {bootstrap_servers}: {exc}. Check that the cluster "
-            "runs and MirrorMaker 2 has created the topic.",
+            f"Cannot read '{topic}' from {bootstrap_servers}: {clause(exc)}. Check that the "
+            "cluster runs and MirrorMaker 2 has created the topic.",
             retryable=True,
         ) from exc
     finally:

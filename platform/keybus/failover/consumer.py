@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 
 from keybus.batches import poll_batch
 from keybus.failover.checkpoints import (
@@ -20,6 +20,7 @@ from keybus.failover.checkpoints import (
 from keybus.failover.errors import OffsetTranslationError
 from keybus.failover.positions import StartPolicy, StartPosition, resolve_start_positions
 from keybus.failover.regions import RegionEndpoint, RegionSelector
+from keybus.kafka import Consumer
 
 __all__ = ["FailoverConsumer"]
 

@@ -9,14 +9,15 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka import KafkaError, Message, TopicPartition
+from confluent_kafka.admin import NewTopic
 
 from keybus.failover.checkpoints import translate_offsets
 from keybus.failover.consumer import FailoverConsumer
 from keybus.failover.producer import FailoverProducer
 from keybus.failover.regions import RegionEndpoint, RegionSelector
 from keybus.failover.report import DrillReport
+from keybus.kafka import AdminClient, Consumer
 
 __all__ = ["DRILL_MIRROR_SETTINGS", "DrillPlan", "DrillRegions", "run_failover_drill"]
 

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 import httpx
-from confluent_kafka import Consumer, TopicPartition
-from confluent_kafka.admin import AdminClient, ConfigResource, ResourceType
+from confluent_kafka import TopicPartition
+from confluent_kafka.admin import ConfigResource, ResourceType
 
 from keybus.failover.checkpoints import read_checkpoints
+from keybus.kafka import AdminClient, Consumer
 
 __all__ = [
     "Difference",

@@ -9,9 +9,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import KafkaError, Message, Producer
+from confluent_kafka import KafkaError, Message
 
 from keybus.failover.regions import RegionEndpoint, RegionSelector
+from keybus.kafka import Producer
 
 __all__ = ["DeliveryCallback", "FailoverProducer"]
 

@@ -6,9 +6,8 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from confluent_kafka.admin import AdminClient
-
 from keybus.failover.errors import FailbackError, NoHealthyRegionError
+from keybus.kafka import AdminClient
 from keybus.types import Region
 
 __all__ = ["HealthProbe", "RegionEndpoint", "RegionSelector", "metadata_probe"]

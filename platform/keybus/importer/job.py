@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from confluent_kafka import KafkaException
+
 from keybus.events.cloudevents import Headers
-from keybus.importer.errors import ImportConflictError
+from keybus.importer.errors import ImportConflictError, LogFormatError
 from keybus.importer.events import EVENT_FIELDS, EventBuilder, EventFields, ImportStats, Reject
 from keybus.importer.mapping import LogMapping
 from keybus.importer.progress import Progress, ensure_topic, progress_topic_name, read_progress
@@ -21,6 +23,7 @@ from keybus.importer.publisher import IMPORT_PRODUCER_CONFIG, EventRecordHeaders
 from keybus.importer.readers import EventLog, RowCache, SourceRow
 from keybus.importer.records import EventRecordEncoder
 from keybus.importer.schema import LogScan, build_schema, columns_from_schema, infer_columns
+from keybus.kafka import unreachable_error
 from keybus.serde import AvroSerializer, ParsedSchema, SerializationError, parse_schema
 from keybus.types import SchemaId, Subject
 
@@ -87,14 +90,25 @@ def plan_import(
     """
     if schema is not None:
         first = infer_columns(itertools.islice(log.rows(), 1), mapping)
+        _check_not_empty(log, first)
         attributes = columns_from_schema(schema, "given with --schema")
         scan = LogScan(first.columns, None, attributes)
         return ImportPlan(scan, schema, parse_schema(schema))
     cache = RowCache(MAX_CACHED_VALUES)
     with collector_paused():
         scan = infer_columns(cache.keep(log.rows()), mapping, infer_rows=infer_rows)
+    _check_not_empty(log, scan)
     schema = build_schema(mapping, scan.attributes)
     return ImportPlan(scan, schema, parse_schema(schema), cache)
+
+
+def _check_not_empty(log: EventLog, scan: LogScan) -> None:
+    if not scan.rows:
+        raise LogFormatError(
+            f"Event log {log.path} has no event rows, so there is nothing to import. Check "
+            "that it is the intended file and that it is not truncated.",
+            path=str(log.path),
+        )
 
 
 @dataclass(frozen=True)
@@ -109,7 +123,8 @@ class ImportOptions:
         partitions: partitions of the target topic when the import creates it.
         replication_factor: replication factor of topics the import creates.
         progress_topic: the compacted progress topic; `<topic>.import-progress` if None.
-        rejects_path: JSON Lines file the rejected rows are written to, or None.
+        rejects_path: JSON Lines file the rejected rows are written to when there are
+            any, or None.
         subject_strategy: "topic_record" (default), "topic" or "record".
     """
 
@@ -151,9 +166,16 @@ def run_import(
     Raises:
         ImportConflictError: an unfinished import of this file used other options.
         TransactionError: a commit failed; run the import again to resume.
+        BrokerUnavailableError: no Kafka broker could be reached at the bootstrap servers.
     """
-    with collector_paused():
-        return _ImportRun(log, mapping, plan, options).run(on_progress or (lambda rows: None))
+    try:
+        with collector_paused():
+            return _ImportRun(log, mapping, plan, options).run(on_progress or (lambda rows: None))
+    except KafkaException as exc:
+        error = unreachable_error(exc, options.bootstrap_servers)
+        if error is None:
+            raise
+        raise error from exc
 
 
 @contextmanager
@@ -404,7 +426,7 @@ class _ImportRun:
 
     def _write_rejects(self, rejects: list[Reject]) -> None:
         path = self.options.rejects_path
-        if path is None:
+        if path is None or not rejects:
             return
         temporary = path.with_name(path.name + ".tmp")
         with temporary.open("w", encoding="utf-8") as handle:

@@ -13,8 +13,10 @@ import logging
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka import KafkaError, KafkaException, TopicPartition
+from confluent_kafka.admin import NewTopic
+
+from keybus.kafka import AdminClient, Consumer
 
 __all__ = ["Progress", "ensure_topic", "progress_topic_name", "read_progress"]
 

@@ -10,6 +10,7 @@ from confluent_kafka import KafkaError, KafkaException
 
 from keybus.client import Producer
 from keybus.client.errors import DeliveryError
+from keybus.errors import clause
 from keybus.events.cloudevents import (
     AVRO_CONTENT_TYPE,
     SPEC_VERSION,
@@ -79,7 +80,7 @@ def _queue_error(exc: KafkaException, topic: str, key: bytes) -> DeliveryError:
     error: KafkaError = exc.args[0]
     return DeliveryError(
         f"Record with key {key[:80]!r} could not be queued for topic {topic}: "
-        f"{error.name()}: {error.str()}. The transaction is aborted; fix the cause and "
+        f"{error.name()}: {clause(error.str())}. The transaction is aborted; fix the cause and "
         "run the import again to resume.",
         event_id="<import>",
         event_type="<import>",

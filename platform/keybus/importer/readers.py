@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Literal, cast
 
+from keybus.errors import clause
 from keybus.importer.errors import LogFormatError
 from keybus.importer.rows import SourceRow
 from keybus.importer.xes import xes_rows
@@ -43,6 +44,12 @@ class EventLog:
             )
         self.format: LogFormat = log_format or _format_from_name(self.path)
         self.compressed = _is_gzip(self.path)
+        if not self.compressed and self.path.suffix.lower() == ".gz":
+            raise LogFormatError(
+                f"Event log {self.path} is named .gz but is not gzip data. Compress it with "
+                "gzip, or remove .gz from its name if it is plain text.",
+                path=str(self.path),
+            )
         self.sha256 = _sha256(self.path)
 
     @property
@@ -119,7 +126,7 @@ def _csv_rows(stream: IO[bytes], path: str) -> Iterator[SourceRow]:
                 yield SourceRow(row_number, dict(zip(header, fields, strict=False)), error)
     except (csv.Error, UnicodeDecodeError) as exc:
         raise LogFormatError(
-            f"CSV file {path} cannot be read after line {reader.line_num}: {exc}. Check "
+            f"CSV file {path} cannot be read after line {reader.line_num}: {clause(exc)}. Check "
             "that it is UTF-8 text with comma-separated fields.",
             path=path,
         ) from exc

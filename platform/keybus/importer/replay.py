@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, KafkaError, KafkaException, TopicPartition
 
 from keybus.batches import poll_batch
+from keybus.errors import ConfigurationError
 from keybus.importer.projections import EventLogProjection
+from keybus.kafka import Consumer
 from keybus.registry.client import RegistryClient
 from keybus.serde import AvroDeserializer, SerdeError
 
@@ -24,6 +27,8 @@ _POLL_S = 0.5
 _BATCH_RECORDS = 2_000
 _IDLE_TIMEOUT_S = 60.0
 _REQUIRED_FIELDS = ("event_id", "case_id", "activity", "occurred_at")
+_SKIPS_LOGGED = 5
+"""Skipped records logged one by one at WARNING. Later ones are counted per reason."""
 
 Start = Literal["beginning", "stored"] | datetime
 """Start of a replay: the first offset, the first record at or after a time, or the
@@ -32,10 +37,32 @@ positions the projection stored (the beginning for a new projection)."""
 
 @dataclass
 class ReplayStats:
-    """Counts of one replay."""
+    """Counts of one replay.
+
+    Attributes:
+        skipped_by_reason: skipped records per reason, such as the decoding error type.
+    """
 
     applied: int = 0
     skipped: int = 0
+    skipped_by_reason: Counter[str] = field(default_factory=Counter)
+
+    def skip(self, reason: str, message: Any, detail: object) -> None:
+        """Count one skipped record, and log it at WARNING if it is one of the first few."""
+        self.skipped += 1
+        self.skipped_by_reason[reason] += 1
+        level = logging.WARNING if self.skipped <= _SKIPS_LOGGED else logging.DEBUG
+        logger.log(
+            level,
+            "record skipped topic=%s partition=%s offset=%s reason=%s detail=%s",
+            message.topic(),
+            message.partition(),
+            message.offset(),
+            reason,
+            detail,
+        )
+        if self.skipped == _SKIPS_LOGGED:
+            logger.warning("further skipped records are logged at DEBUG and counted at the end")
 
 
 def replay_projection(
@@ -54,7 +81,8 @@ def replay_projection(
     replay keeps following the topic until `stop` is set.
 
     Raises:
-        KafkaException: the topic does not exist or a fetch failed.
+        ConfigurationError: the topic does not exist.
+        KafkaException: a fetch failed.
         TimeoutError: no record and no end of a partition arrived for 60 s.
     """
     consumer = Consumer(
@@ -67,7 +95,7 @@ def replay_projection(
         }
     )
     try:
-        consumer.assign(_start_positions(consumer, projection, topic, start))
+        consumer.assign(_start_positions(consumer, projection, topic, start, bootstrap_servers))
         deserializer = AvroDeserializer(RegistryClient(registry_url))
         return _consume(consumer, projection, deserializer, stop)
     finally:
@@ -75,9 +103,18 @@ def replay_projection(
 
 
 def _start_positions(
-    consumer: Consumer, projection: EventLogProjection, topic: str, start: Start
+    consumer: Consumer,
+    projection: EventLogProjection,
+    topic: str,
+    start: Start,
+    bootstrap_servers: str,
 ) -> list[TopicPartition]:
     metadata = consumer.list_topics(topic, timeout=30.0).topics[topic]
+    if metadata.error is not None and metadata.error.code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
+        raise ConfigurationError(
+            f"Topic {topic} does not exist in Kafka at {bootstrap_servers}. Check the name "
+            "given to --topic; `keybus import` creates the topic it imports into."
+        )
     if metadata.error is not None:
         raise KafkaException(metadata.error)
     partitions = sorted(metadata.partitions)
@@ -116,6 +153,11 @@ def _consume(
             for message in messages:
                 _apply(message, projection, deserializer, stats, at_end)
     logger.info("projection replayed applied=%s skipped=%s", stats.applied, stats.skipped)
+    if stats.skipped > _SKIPS_LOGGED:
+        logger.warning(
+            "records skipped in all: %s",
+            ", ".join(f"{reason}={count}" for reason, count in stats.skipped_by_reason.items()),
+        )
     return stats
 
 
@@ -136,18 +178,10 @@ def _apply(
     try:
         event = deserializer.decode(message.value()).value
     except SerdeError as exc:
-        stats.skipped += 1
-        logger.warning(
-            "record skipped topic=%s partition=%s offset=%s error=%s",
-            message.topic(),
-            message.partition(),
-            message.offset(),
-            exc,
-        )
+        stats.skip(type(exc).__name__, message, exc)
         return
     if not isinstance(event, dict) or any(name not in event for name in _REQUIRED_FIELDS):
-        stats.skipped += 1
-        logger.warning("record without event-log fields skipped offset=%s", message.offset())
+        stats.skip("no event-log fields", message, f"needs {', '.join(_REQUIRED_FIELDS)}")
         return
     projection.apply(event, message.topic(), message.partition(), message.offset())
     stats.applied += 1

@@ -23,6 +23,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from keybus.errors import ConfigurationError
 from keybus.importer.errors import MappingError
 from keybus.importer.mapping import LogMapping, field_names
 from keybus.importer.readers import SourceRow
@@ -294,8 +295,25 @@ def columns_from_schema(schema: Mapping[str, Any], origin: str) -> tuple[Attribu
 
 
 def load_schema(path: Path | str) -> dict[str, Any]:
-    """Read a schema file written by `--schema-out` and possibly edited."""
-    loaded: dict[str, Any] = json.loads(Path(path).read_text())
+    """Read a schema file written by `--schema-out` and possibly edited.
+
+    Raises:
+        ConfigurationError: the file cannot be read or is not a JSON object.
+    """
+    try:
+        loaded = json.loads(Path(path).read_text())
+    except OSError as exc:
+        raise ConfigurationError(f"Cannot read the schema file {path}: {exc.strerror}.") from exc
+    except json.JSONDecodeError as exc:
+        raise ConfigurationError(
+            f"Schema file {path} is not valid JSON at line {exc.lineno} column {exc.colno}: "
+            f"{exc.msg}. Fix the file, or write it again with --schema-out."
+        ) from exc
+    if not isinstance(loaded, dict):
+        raise ConfigurationError(
+            f"Schema file {path} contains a JSON {type(loaded).__name__}, not an Avro record "
+            "schema object. Write it again with --schema-out."
+        )
     return loaded
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import IO
 from xml.parsers import expat
 
+from keybus.errors import clause
 from keybus.importer.errors import LogFormatError
 from keybus.importer.rows import SourceRow
 from keybus.importer.xes_traces import TRACE_END, TRACE_START, trace_rows, whitespace_like
@@ -243,7 +244,7 @@ def xes_rows(stream: IO[bytes], path: str) -> Iterator[SourceRow]:
         ) from exc
     except (OSError, EOFError) as exc:
         raise LogFormatError(
-            f"XES file {path} cannot be read after event row {rows.count}: {exc}. "
+            f"XES file {path} cannot be read after event row {rows.count}: {clause(exc)}. "
             "The gzip stream may be truncated; copy the file again.",
             path=path,
             row=rows.count,

@@ -9,7 +9,7 @@ from enum import StrEnum
 
 import pydantic
 
-from keybus.errors import ConfigurationError, KeybusError
+from keybus.errors import ConfigurationError, KeybusError, clause
 from keybus.retry.errors import RetryConfigError, StopConsumerError, UndecodableRecordError
 
 __all__ = ["DEFAULT_DEAD_LETTER", "DEFAULT_STOP", "ErrorClassifier", "FailureKind"]
@@ -101,7 +101,7 @@ def _import_exception(dotted: str) -> type[BaseException]:
         found = getattr(importlib.import_module(module_name), attribute)
     except (ImportError, AttributeError) as exc:
         raise RetryConfigError(
-            f"Exception class {dotted!r} cannot be imported: {exc}. Write it as "
+            f"Exception class {dotted!r} cannot be imported: {clause(exc)}. Write it as "
             "'package.module.ClassName', or a builtin name such as 'TimeoutError'."
         ) from exc
     if not (isinstance(found, type) and issubclass(found, BaseException)):

@@ -8,10 +8,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 
 from keybus.batches import poll_batch
-from keybus.errors import KeybusError
+from keybus.errors import KeybusError, clause
+from keybus.kafka import Consumer, Producer
 from keybus.retry.classify import ErrorClassifier, FailureKind
 from keybus.retry.errors import ConsumerStoppedError, ParkingError, UndecodableRecordError
 from keybus.retry.headers import DUE_MS
@@ -404,7 +405,7 @@ class RetryingConsumer:
             raise ConsumerStoppedError(
                 f"In-place retry budget of group {self.group!r} used up at {record.topic}"
                 f"[{record.partition}]@{record.offset} after {attempts.attempts} attempts: "
-                f"{error}. Fix the dependency and restart; the record is delivered again.",
+                f"{clause(error)}. Fix the dependency and restart; the record is delivered again.",
                 topic=record.topic,
                 partition=record.partition,
                 offset=record.offset,
@@ -469,7 +470,7 @@ def _due_ms(record: InboundRecord) -> int | None:
 def _undecodable(record: InboundRecord, error: Exception) -> UndecodableRecordError:
     return UndecodableRecordError(
         f"Record {record.topic}[{record.partition}]@{record.offset} cannot be decoded: "
-        f"{type(error).__name__}: {error}. It was parked in the dead letters; check which "
+        f"{type(error).__name__}: {clause(error)}. It was parked in the dead letters; check which "
         "producer wrote it and with which schema.",
         topic=record.topic,
         partition=record.partition,

@@ -7,11 +7,13 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import KafkaException, TopicPartition
 
 from keybus.batches import poll_batch
+from keybus.errors import counted
+from keybus.kafka import Consumer
 from keybus.retry.errors import RetryConfigError
-from keybus.retry.headers import FailureState
+from keybus.retry.headers import ORIGINAL_TOPIC, FailureState
 from keybus.retry.record import InboundRecord
 
 __all__ = [
@@ -19,6 +21,7 @@ __all__ = [
     "DeadLetter",
     "DeadLetterFilter",
     "ErrorSummary",
+    "check_dead_letter_topic_name",
     "read_dead_letters",
     "read_topic",
     "summarize",
@@ -141,7 +144,8 @@ def _read_partitions(consumer: Consumer, topic: str, timeout_s: float) -> Iterat
                 f"Reading {topic} timed out after {timeout_s} s with partitions "
                 f"{sorted(ends)} unfinished. Check that the brokers are reachable."
             )
-        for message in poll_batch(consumer, 500, 0.05):
+        messages = poll_batch(consumer, 500, 0.05)
+        for message in messages:
             if message.error() is not None:
                 continue
             record = InboundRecord.from_message(message)
@@ -149,21 +153,63 @@ def _read_partitions(consumer: Consumer, topic: str, timeout_s: float) -> Iterat
                 yield record
             if record.offset + 1 >= ends.get(record.partition, 0):
                 ends.pop(record.partition, None)
+        if not messages:
+            # A transaction's commit marker can be the last offset, and it is never
+            # returned as a record, so the position shows that the end was passed.
+            for tp in consumer.position([TopicPartition(topic, p) for p in ends]):
+                if tp.offset >= ends[tp.partition]:
+                    ends.pop(tp.partition, None)
+
+
+def check_dead_letter_topic_name(topic: str) -> None:
+    """Reject a topic not named `<topic>.<group>.dlq`.
+
+    Raises:
+        RetryConfigError: the name does not end in `.dlq` after a topic and a group.
+    """
+    parts = topic.split(".")
+    if len(parts) >= 3 and parts[-1] == "dlq" and all(parts[-3:-1]):
+        return
+    raise RetryConfigError(
+        f"Topic {topic!r} is not a dead-letter topic: dead-letter topics are named "
+        "<topic>.<group>.dlq. Check the name, or pass --any-topic to read it anyway."
+    )
 
 
 def read_dead_letters(
-    bootstrap_servers: str, dead_letter_topic: str, letter_filter: DeadLetterFilter | None = None
+    bootstrap_servers: str,
+    dead_letter_topic: str,
+    letter_filter: DeadLetterFilter | None = None,
+    *,
+    any_topic: bool = False,
 ) -> list[DeadLetter]:
     """Return the dead letters now in the topic that pass `letter_filter`, in offset order.
+
+    Unless `any_topic` is set, the topic must be named `<topic>.<group>.dlq`, and a topic
+    with records must have at least one that carries keybus's dead-letter headers.
+
+    Raises:
+        RetryConfigError: the topic does not exist, or is not a dead-letter topic.
 
     NOTE: matching dead letters are held in memory, values included; a topic with
     millions of them needs a streaming variant.
     """
+    if not any_topic:
+        check_dead_letter_topic_name(dead_letter_topic)
     letters = []
+    records = parked = 0
     for record in read_topic(bootstrap_servers, dead_letter_topic):
+        records += 1
+        parked += record.header_text(ORIGINAL_TOPIC) is not None
         letter = DeadLetter(record, FailureState.of(record, group=""))
         if letter_filter is None or letter_filter.matches(letter):
             letters.append(letter)
+    if records and not parked and not any_topic:
+        raise RetryConfigError(
+            f"Topic {dead_letter_topic!r} contains {counted(records, 'record')}, but none carries "
+            f"keybus's dead-letter header {ORIGINAL_TOPIC}, so it is not a dead-letter "
+            "topic of a keybus consumer. Check the name, or pass --any-topic to read it anyway."
+        )
     return letters
 
 

@@ -20,9 +20,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from confluent_kafka import KafkaError, Message, Producer
-from confluent_kafka.admin import AdminClient
+from confluent_kafka import KafkaError, Message
 
+from keybus.kafka import AdminClient, Producer
 from keybus.retry.deadletters import DeadLetter, read_topic
 from keybus.retry.errors import ParkingError, RetryConfigError
 from keybus.retry.headers import FailureState, write_headers
@@ -62,6 +62,8 @@ class ReplayReport:
     already_replayed: int = 0
     replayed: int = 0
     dry_run: bool = False
+    missing_ledger_topic: str | None = None
+    """The replay ledger topic, when a dry run found it missing and read it as empty."""
 
 
 def read_ledger(bootstrap_servers: str, dead_letter_topic: str) -> dict[str, int]:
@@ -168,17 +170,20 @@ def replay(
             acknowledged before stays replayed and recorded.
     """
     admin = AdminClient({"bootstrap.servers": bootstrap_servers})
-    ledger = read_ledger(bootstrap_servers, dead_letter_topic)
+    ledger_topic = replay_ledger_topic_name(dead_letter_topic)
+    # A dry run sends nothing, so it can plan without the ledger. A real replay cannot.
+    ledger_missing = dry_run and ledger_topic not in admin.list_topics(timeout=30.0).topics
+    ledger = {} if ledger_missing else read_ledger(bootstrap_servers, dead_letter_topic)
     plans, skipped = plan_replay(
         letters, ledger, destination, admin=admin, now_ms=int(clock() * 1000)
     )
     report = ReplayReport(selected=len(letters), already_replayed=skipped, dry_run=dry_run)
+    report.missing_ledger_topic = ledger_topic if ledger_missing else None
     on_planned(len(plans))
     if dry_run:
         report.replayed = len(plans)
         return report
     producer = Producer(producer_settings(bootstrap_servers))
-    ledger_topic = replay_ledger_topic_name(dead_letter_topic)
     for start in range(0, len(plans), _BATCH):
         batch = plans[start : start + _BATCH]
         acknowledged = _produce_copies(producer, batch)

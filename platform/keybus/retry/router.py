@@ -9,8 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from confluent_kafka import KafkaError, Message, Producer
+from confluent_kafka import KafkaError, Message
 
+from keybus.errors import clause
+from keybus.kafka import Producer
 from keybus.retry.classify import ErrorClassifier, FailureKind
 from keybus.retry.errors import ConsumerStoppedError, ParkingError
 from keybus.retry.headers import FailureState, write_headers
@@ -243,9 +245,9 @@ class FailureHandler:
             )
             raise ParkingError(
                 f"Record {record.topic}[{record.partition}]@{record.offset} could not be "
-                f"written to {outcome.destination}: {reason}. Its offset was not committed; "
-                f"check that topic {outcome.destination} exists (`keybus topics apply`) and "
-                "that the brokers are reachable, then restart the consumer.",
+                f"written to {outcome.destination}: {clause(reason)}. Its offset was not "
+                f"committed; check that topic {outcome.destination} exists (`keybus topics "
+                "apply`) and that the brokers are reachable, then restart the consumer.",
                 topic=record.topic,
                 destination=outcome.destination,
             )

@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from confluent_kafka import Producer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from keybus.errors import clause
+from keybus.kafka import Producer
 from keybus.retry.classify import ErrorClassifier
 from keybus.retry.consumer import Decoder, Handler, RecordFilter, RetryingConsumer
 from keybus.retry.errors import ParkingError, RetryConfigError
@@ -170,7 +171,7 @@ class ForwardHandler:
             reason = errors[0] if errors else f"no acknowledgement in {self.ack_timeout_s} s"
             raise ParkingError(
                 f"Forwarding {record.topic}[{record.partition}]@{record.offset} to "
-                f"{self.target} failed: {reason}.",
+                f"{self.target} failed: {clause(reason)}.",
                 topic=record.topic,
                 destination=self.target,
             )
@@ -188,8 +189,8 @@ def _import_handler(path: str) -> Handler:
         found = getattr(importlib.import_module(module_name), attribute)
     except (ImportError, AttributeError, ValueError) as exc:
         raise RetryConfigError(
-            f"Handler {path!r} cannot be imported: {exc}. Write it as 'package.module:function' "
-            "and make sure the package is installed."
+            f"Handler {path!r} cannot be imported: {clause(exc)}. Write it as "
+            "'package.module:function' and make sure the package is installed."
         ) from exc
     if not callable(found):
         raise RetryConfigError(f"Handler {path!r} is not callable. Point it at a function.")

@@ -282,6 +282,13 @@ def load_rules(path: Path | str) -> RuleSet:
     origin = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise RulesFileError(
+            f"the file does not exist (the working directory is {Path.cwd()}). Give the "
+            "file's absolute path or run from the folder it is relative to; the router "
+            "reads the path from KEYBUS_RULES_FILE.",
+            file=origin,
+        ) from exc
     except OSError as exc:
         raise RulesFileError(f"cannot read the file: {exc.strerror}", file=origin) from exc
     try:

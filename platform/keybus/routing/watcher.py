@@ -48,7 +48,9 @@ class RuleSetWatcher:
         self.path = Path(path)
         self.poll_interval_s = poll_interval_s
         self._on_reload = on_reload
-        self._signature = _signature(self.path)
+        # The signature is taken before loading, so a change in between is seen. A missing
+        # file is left to load_rules, which raises RulesFileError naming it.
+        self._signature = _signature(self.path) if self.path.exists() else (0, 0, 0)
         self._ruleset = load_rules(self.path)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

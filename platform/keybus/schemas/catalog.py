@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from keybus.errors import KeybusError
+from keybus.errors import KeybusError, clause
 from keybus.serde.defaults import PRIMITIVE_TYPES
 from keybus.serde.naming import SubjectStrategy, topic_record_name_strategy
 from keybus.serde.schema import ParsedSchema, parse_schema
@@ -158,7 +158,7 @@ def _read_json(path: Path) -> dict[str, Any]:
         loaded = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise CatalogError(
-            f"Cannot read schema file {path}: {exc}. Fix the file.", path=path
+            f"Cannot read schema file {path}: {clause(exc)}. Fix the file.", path=path
         ) from exc
     if not isinstance(loaded, dict) or loaded.get("type") not in _NAMED_KINDS:
         raise CatalogError(

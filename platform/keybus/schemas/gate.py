@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from keybus.errors import counted
 from keybus.registry.client import RegistryClient, SchemaNotRegisteredError
 from keybus.schemas.avro import parse_avro
 from keybus.schemas.catalog import Catalog, CatalogEvent
@@ -111,9 +112,9 @@ def render_report(results: list[GateResult]) -> str:
             status = "compatible"
         lines.append(
             f"{status:<12} {result.subject} (level {result.compatibility_level}, "
-            f"{result.registered_versions} registered versions)"
+            f"{counted(result.registered_versions, 'registered version')})"
         )
         lines += [f"    - {problem}" for problem in result.problems]
     broken = sum(1 for r in results if r.problems)
-    lines.append(f"{len(results)} schemas checked, {broken} incompatible.")
+    lines.append(f"{counted(len(results), 'schema')} checked, {broken} incompatible.")
     return "\n".join(lines)

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from fastavro import schemaless_reader
 from fastavro.validation import ValidationError, validate
 
+from keybus.errors import clause
 from keybus.registry.client import RegisteredSchema, SchemaNotRegisteredError
 from keybus.serde.compiled import (
     DECODE_ERRORS,
@@ -273,7 +274,7 @@ def corrupt_body_error(
     """Build the error for an unframed Avro body that `exc` showed is not a value of `writer`."""
     return WireFormatError(
         f"Avro body of {len(body)} bytes does not decode with writer schema "
-        f"{writer.name}: {type(exc).__name__}: {exc}. The record is corrupt or was "
+        f"{writer.name}: {type(exc).__name__}: {clause(exc)}. The record is corrupt or was "
         "framed with the wrong schema id.",
         expected=f"Avro binary of {writer.name}",
         actual=f"{len(body)} bytes",

@@ -13,6 +13,7 @@ from typing import Any
 
 import fastavro
 
+from keybus.errors import clause
 from keybus.registry.client import normalized_json
 from keybus.serde.defaults import PRIMITIVE_TYPES, default_violation
 from keybus.serde.errors import InvalidSchemaError
@@ -90,7 +91,7 @@ def _parse_text(text: str) -> ParsedSchema:
     except Exception as exc:  # fastavro raises several unrelated types for bad schemas
         name = _top_name(loaded, "")
         raise InvalidSchemaError(
-            f"Schema {name or text[:80]!r} is invalid: {exc}. Fix it to follow the Avro "
+            f"Schema {name or text[:80]!r} is invalid: {clause(exc)}. Fix it to follow the Avro "
             "specification.",
             schema_name=name,
         ) from exc
@@ -244,7 +245,7 @@ class _NameResolver:
             record_name = _full_name(str(record.get("name")), namespace)
             raise InvalidSchemaError(
                 f"Field '{field_node.get('name')}' of {record_name} has an invalid default "
-                f"{field_node['default']!r}: {reason}. Give a default of the field's type "
+                f"{field_node['default']!r}: {clause(reason)}. Give a default of the field's type "
                 "(for a union, of its first branch) or remove the default.",
                 schema_name=record_name,
             )

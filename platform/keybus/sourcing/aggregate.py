@@ -10,6 +10,7 @@ from uuid import UUID, uuid4, uuid5
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
+from keybus.errors import clause
 from keybus.events.model import Event, utc_now
 from keybus.sourcing.errors import InvalidCommandError, VersionConflictError
 from keybus.types import TopicName
@@ -144,7 +145,7 @@ class AggregateType(Generic[State]):
         except ValidationError as exc:
             raise InvalidCommandError(
                 f"Command {command_type} for aggregate {aggregate_id} is invalid: "
-                f"{_first_error(exc)}. Correct the field and send the command again.",
+                f"{clause(_first_error(exc))}. Correct the field and send the command again.",
                 aggregate_id=aggregate_id,
                 command_type=command_type,
             ) from exc

@@ -7,9 +7,10 @@ import threading
 from collections.abc import Iterable, Sequence
 from typing import Any, Self
 
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import TopicPartition
 
 from keybus.batches import poll_batch
+from keybus.kafka import Consumer, Producer
 from keybus.sourcing.aggregate import AggregateType, Command
 from keybus.sourcing.errors import SourcingError
 from keybus.sourcing.offsets import partition_ids, watermarks

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import time
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import KafkaError, KafkaException, TopicPartition
 
+from keybus.kafka import Consumer
 from keybus.sourcing.errors import SourcingError
 
 __all__ = ["partition_ids", "watermarks"]

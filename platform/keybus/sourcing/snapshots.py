@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import TopicPartition
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from keybus.batches import poll_batch
+from keybus.errors import clause
 from keybus.events.model import utc_now
+from keybus.kafka import Consumer
 from keybus.sourcing.errors import SourcingError
 from keybus.sourcing.offsets import partition_ids, watermarks
 
@@ -59,7 +61,7 @@ def decode_snapshot(value: bytes) -> Snapshot:
         return Snapshot.model_validate_json(value)
     except ValueError as exc:
         raise SourcingError(
-            f"Snapshot record of {len(value)} bytes is not a keybus snapshot: {exc}. "
+            f"Snapshot record of {len(value)} bytes is not a keybus snapshot: {clause(exc)}. "
             "Delete it from the snapshots topic; recovery then replays the stream instead."
         ) from exc
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from keybus.errors import clause
 from keybus.events.cloudevents import event_headers
 from keybus.events.model import Event
 from keybus.serde.codec import AvroSerializer, SchemaRegistry
@@ -93,8 +94,9 @@ def decode_command(aggregate: AggregateType[Any], key: bytes | None, value: byte
         body = json.loads(value)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InvalidCommandError(
-            f"Command record for aggregate {aggregate_id!r} is not JSON: {exc}. Send commands "
-            "with keybus.sourcing.CommandBus or as JSON objects with a command_type field.",
+            f"Command record for aggregate {aggregate_id!r} is not JSON: {clause(exc)}. Send "
+            "commands with keybus.sourcing.CommandBus or as JSON objects with a command_type "
+            "field.",
             aggregate_id=aggregate_id,
             command_type="?",
         ) from exc

@@ -140,6 +140,12 @@ def _env_problems(processor: ProcessorSpec) -> list[str]:
         _only_given(model).model_validate(values)
     except ValidationError as exc:
         return [_describe_error(processor.name, error) for error in exc.errors()]
+    except ConfigurationError as exc:
+        # Settings models report their validation errors by environment variable; the
+        # processors file needs the processor's name beside each, so read the cause.
+        if not isinstance(exc.__cause__, ValidationError):
+            raise
+        return [_describe_error(processor.name, error) for error in exc.__cause__.errors()]
     return []
 
 

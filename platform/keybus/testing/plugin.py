@@ -20,8 +20,9 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 
 import pytest
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import NewTopic
 
+from keybus.kafka import AdminClient
 from keybus.testing.backends import KafkaEndpoint, provide_kafka
 from keybus.testing.registry import registry_factory, schema_registry
 

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from confluent_kafka.admin import AdminClient
 
 from keybus.cluster.errors import BrokerStartError
 from keybus.cluster.local import LocalKafka
 from keybus.cluster.mirror import LocalMirrorMaker
 from keybus.failover.drill import DRILL_MIRROR_SETTINGS
 from keybus.failover.regions import RegionEndpoint
+from keybus.kafka import AdminClient
 from keybus.testing.backends import local_kafka
 from keybus.types import Region
 

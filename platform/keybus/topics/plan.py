@@ -10,7 +10,6 @@ from typing import Any
 
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import (
-    AdminClient,
     AlterConfigOpType,
     ConfigEntry,
     ConfigResource,
@@ -19,6 +18,7 @@ from confluent_kafka.admin import (
     NewTopic,
 )
 
+from keybus.kafka import AdminClient
 from keybus.topics.errors import TopicPlanError
 from keybus.topics.spec import TopicSpec
 

@@ -140,3 +140,36 @@ def test_reviewed_schema_rejects_breaking_value(
     assert "'n/a' is not a 64-bit integer" in rejects[0]["reason"]
     events = read_events(kafka.bootstrap_servers, schema_registry, target)
     assert len(events) == 4
+
+
+def test_every_row_rejected_exits_nonzero(
+    kafka: KafkaEndpoint, schema_registry: str, topic: TopicFactory, tmp_path: Path
+) -> None:
+    rows = ["c1,Create,not a time,r1,10\n", "c2,Create,neither,r1,7\n"]
+    log = _write(tmp_path / "all-bad.csv", rows)
+    target = topic(partitions=1)
+    rejects_path = tmp_path / "rejects.jsonl"
+
+    result = _run(
+        kafka, schema_registry, topic, str(log), "--topic", target, "--rejects", str(rejects_path)
+    )
+
+    assert result.exit_code == 1, result.output
+    assert "Every row of all-bad.csv was rejected (2 rows)" in result.output
+    assert str(rejects_path) in result.output.replace("\n", "")
+    assert len(_rejects(rejects_path)) == 2
+
+
+def test_clean_import_writes_no_rejects_file(
+    kafka: KafkaEndpoint, schema_registry: str, topic: TopicFactory, tmp_path: Path
+) -> None:
+    log = _write(tmp_path / "clean.csv", CLEAN_ROWS)
+    target = topic(partitions=1)
+    rejects_path = tmp_path / "rejects.jsonl"
+
+    result = _run(
+        kafka, schema_registry, topic, str(log), "--topic", target, "--rejects", str(rejects_path)
+    )
+
+    assert result.exit_code == 0, result.output
+    assert not rejects_path.exists()

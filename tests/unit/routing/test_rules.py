@@ -167,7 +167,7 @@ def test_missing_file_rejected(tmp_path: Path) -> None:
     with pytest.raises(RulesFileError) as caught:
         load_rules(tmp_path / "absent.yaml")
 
-    assert "cannot read the file" in str(caught.value)
+    assert "the file does not exist" in str(caught.value)
 
 
 def test_from_file_equals_load_rules(tmp_path: Path) -> None:

@@ -98,3 +98,16 @@ def test_invalid_file_at_start_raises(tmp_path: Path) -> None:
         RuleSetWatcher(path)
 
     assert caught.value.path == "rules"
+
+
+def test_missing_file_names_file_and_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    with pytest.raises(RulesFileError) as raised:
+        RuleSetWatcher("deploy/rules.yaml")
+
+    assert "deploy/rules.yaml" in raised.value.message
+    assert str(tmp_path) in raised.value.message
+    assert "KEYBUS_RULES_FILE" in raised.value.message

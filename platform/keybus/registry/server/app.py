@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 def create_app(settings: RegistrySettings) -> Gateway:
     """Build the ASGI application of one registry instance."""
     state = RegistryState()
-    topics = StoreTopics(settings.schemas_topic, settings.coordination)
+    topics = topics_of(settings)
     store = KafkaStore(settings.bootstrap_servers, topics, state)
     queries = RegistryQueries(state, SchemaParser(state), settings.default_compatibility)
     role = PrimaryRole(store, settings.url, transactional_id=f"keybus-registry-{topics.schemas}")
@@ -58,6 +58,11 @@ def create_app(settings: RegistrySettings) -> Gateway:
     _add_error_handlers(app)
     users = load_users(settings.auth_file) if settings.auth_file else None
     return Gateway(app, state, users=users, max_request_bytes=settings.max_request_bytes)
+
+
+def topics_of(settings: RegistrySettings) -> StoreTopics:
+    """Return the schemas and coordination topics of `settings`."""
+    return StoreTopics(settings.schemas_topic, settings.coordination)
 
 
 def _lifespan(settings: RegistrySettings, registry: Registry):  # type: ignore[no-untyped-def]
@@ -136,9 +141,17 @@ def _error_response(error: RegistryServiceError) -> Response:
 
 
 def serve(settings: RegistrySettings) -> None:
-    """Run one registry instance until it is interrupted."""
+    """Run one registry instance until it is interrupted.
+
+    Raises:
+        BrokerUnavailableError: no Kafka broker could be reached, so nothing was started.
+        ConfigurationError: a setting, the auth file or an existing topic is unusable.
+    """
+    app = create_app(settings)
+    # Checked before uvicorn starts, because uvicorn logs a failed startup as a traceback.
+    ensure_topics(settings.bootstrap_servers, topics_of(settings), settings.replication_factor)
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         loop="auto",

@@ -9,8 +9,9 @@ import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import KafkaException, TopicPartition
 
+from keybus.kafka import Consumer
 from keybus.registry.server.coordination import PrimaryAnnouncement
 from keybus.registry.server.store import KafkaStore
 

@@ -88,8 +88,15 @@ class User:
 
 def load_users(path: Path) -> dict[str, User]:
     """Read `user:password:role` lines, skipping blank lines and `#` comments."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigurationError(
+            f"Cannot read the auth file {path}: {exc.strerror}. Give --auth-file (or "
+            "KEYBUS_REGISTRY_AUTH_FILE) a readable file of `user:password:role` lines."
+        ) from exc
     users: dict[str, User] = {}
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
+    for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue

@@ -10,9 +10,10 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 
 from keybus.batches import poll_batch
+from keybus.kafka import Consumer, Producer
 from keybus.registry.server.coordination import (
     CoordinationRecord,
     HighWaterMark,

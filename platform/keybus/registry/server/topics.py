@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import NewTopic
 
 from keybus.errors import ConfigurationError
+from keybus.kafka import AdminClient, unreachable_error
 from keybus.registry.server.store import StoreTopics
 
 __all__ = ["ensure_topics"]
@@ -20,9 +21,19 @@ _ADMIN_TIMEOUT_S = 30.0
 def ensure_topics(
     bootstrap_servers: str, topics: StoreTopics, replication_factor: int | None
 ) -> None:
-    """Create missing registry topics, and reject existing ones with several partitions."""
+    """Create missing registry topics, and reject existing ones with several partitions.
+
+    Raises:
+        BrokerUnavailableError: no Kafka broker could be reached at `bootstrap_servers`.
+    """
     admin = AdminClient({"bootstrap.servers": bootstrap_servers})
-    metadata = admin.list_topics(timeout=_ADMIN_TIMEOUT_S)
+    try:
+        metadata = admin.list_topics(timeout=_ADMIN_TIMEOUT_S)
+    except KafkaException as exc:
+        error = unreachable_error(exc, bootstrap_servers)
+        if error is None:
+            raise
+        raise error from exc
     replicas = replication_factor or min(3, len(metadata.brokers))
     missing = []
     for name in (topics.schemas, topics.coordination):

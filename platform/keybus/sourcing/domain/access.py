@@ -18,6 +18,7 @@ from keybus.catalog.com.example.access import (
     RevocationReason,
 )
 from keybus.catalog.com.example.common import TimeWindow
+from keybus.errors import clause
 from keybus.events.model import Event
 from keybus.sourcing.aggregate import AggregateType, Command
 from keybus.sourcing.errors import RuleViolationError
@@ -189,7 +190,7 @@ def _describe(window: TimeWindow | None) -> str:
 
 def _reject(command: Command, reason: str) -> None:
     raise RuleViolationError(
-        f"{command.command_type} rejected for grant {command.aggregate_id}: {reason}.",
+        f"{command.command_type} rejected for grant {command.aggregate_id}: {clause(reason)}.",
         aggregate_id=command.aggregate_id,
         command_type=command.command_type,
     )

@@ -18,6 +18,7 @@ from keybus.catalog.com.example.delivery import (
     DeliveryScheduled,
     Parcel,
 )
+from keybus.errors import clause
 from keybus.events.model import Event
 from keybus.sourcing.aggregate import AggregateType, Command
 from keybus.sourcing.errors import RuleViolationError
@@ -187,7 +188,7 @@ def _require_status(
         hint = "Send RescheduleDelivery to change its window."
     raise RuleViolationError(
         f"{command.command_type} rejected for delivery {command.aggregate_id}: "
-        f"{reason.format(status=status)}. {hint}",
+        f"{clause(reason.format(status=status))}. {hint}",
         aggregate_id=command.aggregate_id,
         command_type=command.command_type,
     )

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 
 from keybus.batches import poll_batch
+from keybus.kafka import Consumer
 from keybus.serde.codec import SchemaRegistry
 from keybus.serde.errors import SerdeError
 from keybus.sourcing.offsets import partition_ids, watermarks
