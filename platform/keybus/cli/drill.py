@@ -31,22 +31,16 @@ def _free_port() -> int:
         return port
 
 
+def _throwaway_cluster(name: str, home: Path) -> LocalKafka:
+    """Return a cluster on free ports that stops when this process dies."""
+    return LocalKafka(
+        name=name, port=_free_port(), controller_port=_free_port(), home=home, with_parent=True
+    )
+
+
 @contextlib.contextmanager
 def _throwaway_regions(home: Path) -> Iterator[tuple[LocalKafka, LocalKafka, LocalMirrorMaker]]:
-    east = LocalKafka(
-        name="drill-east",
-        port=_free_port(),
-        controller_port=_free_port(),
-        home=home,
-        with_parent=True,
-    )
-    west = LocalKafka(
-        name="drill-west",
-        port=_free_port(),
-        controller_port=_free_port(),
-        home=home,
-        with_parent=True,
-    )
+    east, west = (_throwaway_cluster(f"drill-{region}", home) for region in ("east", "west"))
     mirror = LocalMirrorMaker(
         name="drill",
         clusters={"east": east.bootstrap_servers, "west": west.bootstrap_servers},

@@ -124,5 +124,5 @@ def _account(record: Any, outcome: Outcome, log: SimulationLog, decoder: AvroDes
 
 
 def _error_name(headers: dict[str, str]) -> str:
-    """The class name of the error in a dead letter's headers, without its module."""
+    """Return the class name of the error in a dead letter's headers, without its module."""
     return headers.get(ERROR_TYPE, "?").rpartition(".")[2]

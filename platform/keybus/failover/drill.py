@@ -53,7 +53,7 @@ class DrillPlan:
     The consumer can go faster than the producer, so it keeps up with the head of the
     topic the way a healthy service does. The primary dies once the consumer has
     handled `kill_after_consumed` events (half of `events` by default). The producer
-    sends that many, then holds the rest back until the primary is dead, so the
+    sends that many, then keeps the rest back until the primary is dead, so the
     producer's failover is exercised whatever the count and rates.
     """
 

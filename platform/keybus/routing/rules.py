@@ -229,9 +229,9 @@ def _reject_cycles(rules: Sequence[Rule], origin: str) -> None:
 
     The router writes a matching record to every target, and a target that some rule
     reads is routed again. A chain of rules that returns to a topic it started from can
-    copy records without end. It is rejected whatever the patterns say: the router
-    drops the `keybus_rule` header of each record it reads, so a routed copy looks like
-    an original to the next rule.
+    copy records without end. It is rejected whatever the patterns match, because the
+    router drops the `keybus_rule` header of each record it reads, so a routed copy
+    looks like an original to the next rule.
     """
     reads: dict[str, list[Rule]] = {}
     for rule in rules:

@@ -15,8 +15,8 @@ class BytesSchema(faust.Schema[bytes | None, bytes | None]):
     """A schema that passes keys and values on undecoded, as the `raw` serializer does.
 
     Faust's own decode looks up the serializer and the event class in the app's
-    settings for every record, and this one looks up the event class once. Decoding
-    cannot fail, so the decode-error callbacks are never called.
+    settings for every record, and this one looks up the event class once. It does not
+    decode, so it ignores the decode-error callbacks that Faust passes to `compile`.
     """
 
     def __init__(self) -> None:

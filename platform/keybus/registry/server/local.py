@@ -89,8 +89,8 @@ class LocalRegistry:
         """Start the registry unless it runs, and return False when it was already running.
 
         The registry counts as running only when its pid file names a live registry
-        process. Anything else on its port, another region's registry included, is
-        somebody else's.
+        process. Any other process on its port, another region's registry included, is
+        not this registry.
 
         Raises:
             RegistryPortInUseError: another process listens on the port.
@@ -139,7 +139,7 @@ class LocalRegistry:
             except httpx.HTTPError:
                 time.sleep(0.2)
                 continue
-            # A process that took the port after the check in start() also answers /health.
+            # A process that took the port after the check in start() also returns 200 on /health.
             holder = port_holder(self.port)
             if holder is None or holder == pid:
                 return
