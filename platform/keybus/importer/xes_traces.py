@@ -17,7 +17,7 @@ import re
 
 from keybus.importer.rows import SourceRow
 
-__all__ = ["TRACE_END", "TRACE_START", "trace_rows", "whitespace_like"]
+__all__ = ["ATTRIBUTE", "TRACE_END", "TRACE_START", "trace_rows", "whitespace_like"]
 
 TRACE_START = b"<trace>"
 TRACE_END = b"</trace>"
@@ -27,10 +27,10 @@ _CASE_PREFIX = "case:"
 # A typed attribute with exactly `key` then `value`, as OpenXES and pm4py write them.
 # Values exclude tabs, line breaks and carriage returns, because an XML parser turns
 # them into spaces. A trace with such a value goes to expat.
-_ATTRIBUTE = re.compile(
+ATTRIBUTE = re.compile(
     r'<(?:string|date|int|float|boolean|id) key="([^"<&\t\n\r]*)" value="([^"<&\t\n\r]*)" ?/>'
 )
-_find_attributes = _ATTRIBUTE.findall
+_find_attributes = ATTRIBUTE.findall
 # Builds a SourceRow without the named tuple's Python-level constructor, which added
 # about a quarter to the time of building a row here (timeit, CPython 3.11).
 _new_row = tuple.__new__
