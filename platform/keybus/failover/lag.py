@@ -1,8 +1,8 @@
 """Replication lag per topic: committed source records that MirrorMaker 2 has not copied.
 
-End offsets alone cannot give the lag. A topic written in Kafka transactions holds a
-commit or abort marker after each transaction, and an aborted transaction holds records
-that no read_committed consumer sees. Both take source offsets, but MirrorMaker 2 copies
+End offsets alone cannot give the lag. A topic written in Kafka transactions contains a
+commit or abort marker after each transaction, and an aborted transaction contains
+records that no read_committed consumer sees. Both take source offsets, but MirrorMaker 2 copies
 neither, because its consumer reads with `isolation.level=read_committed` as the configs
 in deploy/mirrormaker set it. So the lag here is a count of records, anchored on
 MirrorMaker's own bookkeeping:
@@ -14,10 +14,11 @@ MirrorMaker's own bookkeeping:
    offset minus the number of records after the downstream offset.
 
 Both counts come from read_committed consumers. MirrorMaker 2 of Apache Kafka 4.1 writes
-a sync at least every `offset.lag.max` records and flushes the newest one every
-`offset.flush.interval.ms`, so a caught-up partition costs reading up to about that many
-records on each side. A partition with lag also costs reading its unmirrored records.
-Records of a transaction that is still open count once it commits.
+a new sync once the newest one is `offset.lag.max` records behind (default 100), and
+writes the newest pending one every `offset.flush.interval.ms`. So a caught-up partition
+costs reading fewer than about `offset.lag.max` records on each side, and a partition
+with lag also costs reading its unmirrored records once. Records of a transaction that
+is still open count once it commits.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ _BATCH_SIZE = 500
 
 @dataclass(frozen=True)
 class TopicLag:
-    """Records of a source topic that its copy in the target does not hold yet."""
+    """Records of a source topic that its copy in the target does not contain yet."""
 
     topic: str
     target_topic: str
@@ -66,7 +67,7 @@ class CountStart:
 
 
 def latest_offset_syncs(syncs: Iterable[OffsetSync]) -> dict[_PartitionKey, OffsetSync]:
-    """Return the last offset sync of each source partition; `syncs` are oldest first."""
+    """Return the last of the offset syncs (oldest first) of each source partition."""
     return {(sync.topic, sync.partition): sync for sync in syncs}
 
 
@@ -94,13 +95,15 @@ def topic_lags(
     *,
     timeout_s: float = 30.0,
 ) -> list[TopicLag]:
-    """Count, for every source topic, the committed records its copy does not hold yet.
+    """Count the committed records of every source topic that its copy lacks.
 
     The offset syncs are read first and the source last, so a record written meanwhile
     shows as lag rather than hiding some.
 
-    NOTE: the count assumes the copy holds only what MirrorMaker wrote. A topic that
-    clients also write in the target (after a failover) shows less lag than it has.
+    NOTE: the count assumes that the copy contains only what a read_committed
+    MirrorMaker wrote. A topic that clients also write in the target (after a failover)
+    shows less lag than it has. So does every topic under a MirrorMaker left at its
+    default read_uncommitted, which copies aborted records too.
     """
     rename = mirrored_name(topology, source_region)
     source_topics = mirrored_topics(AdminClient({"bootstrap.servers": source_servers}))
@@ -125,11 +128,11 @@ def topic_lags(
 @dataclass(frozen=True)
 class _Cluster:
     servers: str
-    marks: Mapping[_PartitionKey, tuple[int, int]]
+    watermarks: Mapping[_PartitionKey, tuple[int, int]]
     """The log start and end offsets of each partition read."""
 
     def end(self, key: _PartitionKey) -> int:
-        return self.marks.get(key, (0, 0))[1]
+        return self.watermarks.get(key, (0, 0))[1]
 
 
 def _partition_lags(
@@ -141,7 +144,9 @@ def _partition_lags(
 ) -> dict[_PartitionKey, int]:
     """Return the lag of each source partition that has a copy, keyed by the source."""
     starts = {
-        key: count_starts(syncs.get(key), source.end(key), target.end(copy), source.marks[key][0])
+        key: count_starts(
+            syncs.get(key), source.end(key), target.end(copy), source.watermarks[key][0]
+        )
         for key, copy in pairs.items()
     }
     target_ranges = {
@@ -150,13 +155,25 @@ def _partition_lags(
     source_ranges = {key: (start.source_offset, source.end(key)) for key, start in starts.items()}
     target_counts = _count_records(target.servers, target_ranges, timeout_s)
     source_counts = _count_records(source.servers, source_ranges, timeout_s)
-    return {key: max(source_counts[key] - target_counts[copy], 0) for key, copy in pairs.items()}
+    lags: dict[_PartitionKey, int] = {}
+    for key, copy in pairs.items():
+        lags[key] = max(source_counts[key] - target_counts[copy], 0)
+        logger.debug(
+            "mirror lag topic=%s partition=%s from=%s/%s counted=%s/%s lag=%s",
+            *key,
+            starts[key].source_offset,
+            starts[key].target_offset,
+            source_counts[key],
+            target_counts[copy],
+            lags[key],
+        )
+    return lags
 
 
 def _topic_lag(
     topic: str, copy: str, source: _Cluster, target: _Cluster, lags: Mapping[_PartitionKey, int]
 ) -> TopicLag:
-    keys = [key for key in source.marks if key[0] == topic]
+    keys = [key for key in source.watermarks if key[0] == topic]
     source_end = sum(source.end(key) for key in keys)
     if not all(key in lags for key in keys):
         return TopicLag(topic, copy, source_end, None, None)
@@ -199,6 +216,7 @@ def _count_records(
 
     Markers and aborted records take offsets but are never returned, so a range ends at
     the first record at or past `end`, or where the consumer reaches the partition end.
+    Raises when no partition makes progress for `timeout_s`.
     """
     counts = dict.fromkeys(ranges, 0)
     pending = {key: end for key, (start, end) in ranges.items() if start < end}
@@ -211,7 +229,10 @@ def _count_records(
         while pending:
             if time.monotonic() > deadline:
                 raise _count_timeout(bootstrap_servers, pending, timeout_s)
-            for record in reader.consume(_BATCH_SIZE, 1.0):
+            records = reader.consume(_BATCH_SIZE, 1.0)
+            if records:
+                deadline = time.monotonic() + timeout_s
+            for record in records:
                 _tally(record, counts, pending)
     finally:
         reader.close()
@@ -223,9 +244,9 @@ def _count_timeout(
 ) -> FailoverError:
     partitions = ", ".join(f"{topic}-{partition}" for topic, partition in sorted(pending))
     return FailoverError(
-        f"Counting records for the replication lag at {bootstrap_servers} timed out after "
-        f"{timeout_s:g} s; {partitions} did not reach their end offsets. Check that the "
-        "brokers are healthy, or retry.",
+        f"Counting records for the replication lag at {bootstrap_servers} timed out: "
+        f"{partitions} returned nothing for {timeout_s:g} s before their end offsets. "
+        "Check that the brokers are healthy, or retry.",
         retryable=True,
     )
 

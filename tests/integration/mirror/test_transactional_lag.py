@@ -138,13 +138,13 @@ def test_status_shows_no_lag_once_copied(
     committed = _write_history(producer, topic, "a", transactions=6)
 
     lag = _wait_for_lag(two_regions, topic, 0)
-    shown = _status_lag(two_regions, topic)
+    status_lag = _status_lag(two_regions, topic)
     west = _west_values(two_regions, topic)
 
     assert lag.lag == 0, lag
     assert lag.target_end is not None
     assert lag.source_end > lag.target_end, "markers and aborted records take source offsets"
-    assert shown == "0"
+    assert status_lag == "0"
     assert sorted(west) == sorted(committed), "west holds exactly the committed records"
 
 
@@ -152,19 +152,20 @@ def test_status_counts_records_while_mirror_stopped(
     two_regions: TwoRegions, topic: str, producer: Producer
 ) -> None:
     _write_history(producer, topic, "a", transactions=4)
-    _wait_for_lag(two_regions, topic, 0)
+    before = _wait_for_lag(two_regions, topic, 0)
     two_regions.mirror.stop()
     try:
         unmirrored = _write_history(producer, topic, "b", transactions=3)
         _write(producer, topic, ["b-aborted-last"], commit=False)
 
-        shown = _status_lag(two_regions, topic)
+        status_lag = _status_lag(two_regions, topic)
         lag = _lag(two_regions, topic)
     finally:
         two_regions.restore()
     caught_up = _wait_for_lag(two_regions, topic, 0)
 
+    assert before.lag == 0, before
     assert len(unmirrored) == 15
-    assert shown == "15"
+    assert status_lag == "15"
     assert lag.lag == 15, lag
     assert caught_up.lag == 0, caught_up
