@@ -14,13 +14,8 @@ from keybus.cluster.mirror import TOPOLOGIES, LocalMirrorMaker
 from keybus.cluster.regions import region_cluster
 from keybus.errors import ConfigurationError
 from keybus.failover.errors import FailoverError
-from keybus.failover.parity import (
-    Difference,
-    compare_subjects,
-    compare_topics,
-    group_checkpoints,
-    topic_lags,
-)
+from keybus.failover.lag import topic_lags
+from keybus.failover.parity import Difference, compare_subjects, compare_topics, group_checkpoints
 from keybus.registry.server.local import region_registry
 from keybus.settings import region_settings
 
@@ -96,11 +91,16 @@ def status(
     target_servers: ServersOption = None,
     topology: TopologyOption = "active-passive",
 ) -> None:
-    """Show the replication lag per topic and the newest checkpoint per consumer group."""
+    """Show the replication lag per topic and the newest checkpoint per consumer group.
+
+    The lag counts the committed source records that MirrorMaker has not copied yet,
+    from its offset syncs. Transaction markers and aborted records, which take offsets
+    but are never copied, do not count, so the end offsets may differ at lag 0.
+    """
     source_bootstrap = _servers(source, source_servers)
     target_bootstrap = _servers(target, target_servers)
     try:
-        lags = topic_lags(source_bootstrap, target_bootstrap, source, topology)
+        lags = topic_lags(source_bootstrap, target_bootstrap, source, target, topology)
         checkpoints = group_checkpoints(target_bootstrap, source)
     except (KafkaException, FailoverError) as exc:
         fail(f"Cannot read replication state of {source} -> {target}: {exc}")

@@ -1,30 +1,27 @@
-"""Replication state between two regions: lag per topic, checkpoints, and parity checks."""
+"""Replication state between two regions: checkpoints and parity checks."""
 
 from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote
 
 import httpx
-from confluent_kafka import TopicPartition
 from confluent_kafka.admin import ConfigResource, ResourceType
 
 from keybus.failover.checkpoints import read_checkpoints
-from keybus.kafka import AdminClient, Consumer
+from keybus.kafka import AdminClient
 
 __all__ = [
     "Difference",
     "GroupCheckpoint",
-    "TopicLag",
     "compare_subjects",
     "compare_topics",
     "group_checkpoints",
     "mirrored_name",
-    "topic_lags",
+    "mirrored_topics",
 ]
 
 logger = logging.getLogger(__name__)
@@ -41,23 +38,6 @@ _UNSYNCED_CONFIGS = frozenset(
         "min.insync.replicas",
     }
 )
-
-
-@dataclass(frozen=True)
-class TopicLag:
-    """Records in a source topic that its copy in the target does not hold yet."""
-
-    topic: str
-    target_topic: str
-    source_end: int
-    target_end: int | None
-
-    @property
-    def lag(self) -> int | None:
-        """Source end minus target end, or None when the copy is missing."""
-        if self.target_end is None:
-            return None
-        return max(self.source_end - self.target_end, 0)
 
 
 @dataclass(frozen=True)
@@ -92,49 +72,12 @@ def _is_mirrored(name: str) -> bool:
     return not internal and not name.endswith("_keybus") and not name.endswith("heartbeats")
 
 
-def _user_topics(admin: AdminClient) -> dict[str, int]:
+def mirrored_topics(admin: AdminClient) -> dict[str, int]:
+    """Return the partition count of every topic of a cluster that MirrorMaker copies."""
     metadata = admin.list_topics(timeout=10)
     return {
         name: len(topic.partitions) for name, topic in metadata.topics.items() if _is_mirrored(name)
     }
-
-
-def _end_offsets(bootstrap_servers: str, partitions: dict[str, int]) -> dict[str, int]:
-    reader = Consumer(
-        {"bootstrap.servers": bootstrap_servers, "group.id": f"keybus-lag-{uuid.uuid4().hex}"}
-    )
-    try:
-        return {
-            topic: sum(
-                reader.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
-                for p in range(count)
-            )
-            for topic, count in partitions.items()
-        }
-    finally:
-        reader.close()
-
-
-def topic_lags(
-    source_servers: str, target_servers: str, source_region: str, topology: str
-) -> list[TopicLag]:
-    """Compare the end offsets of every source topic with those of its copy.
-
-    NOTE: end offsets match only while a copy contains exactly the source records. A
-    topic that clients also write in the target (after a failover) shows less lag, and
-    a topic written in transactions shows its commit markers as lag that never clears,
-    because MirrorMaker copies records and not markers.
-    """
-    rename = mirrored_name(topology, source_region)
-    source = _user_topics(AdminClient({"bootstrap.servers": source_servers}))
-    target = _user_topics(AdminClient({"bootstrap.servers": target_servers}))
-    source_ends = _end_offsets(source_servers, source)
-    copies = {rename(topic): target[rename(topic)] for topic in source if rename(topic) in target}
-    target_ends = _end_offsets(target_servers, copies)
-    return [
-        TopicLag(topic, rename(topic), source_ends[topic], target_ends.get(rename(topic)))
-        for topic in sorted(source)
-    ]
 
 
 def group_checkpoints(target_servers: str, source_region: str) -> list[GroupCheckpoint]:
@@ -158,8 +101,8 @@ def compare_topics(
     rename = mirrored_name(topology, source_region)
     source_admin = AdminClient({"bootstrap.servers": source_servers})
     target_admin = AdminClient({"bootstrap.servers": target_servers})
-    source = _user_topics(source_admin)
-    target = _user_topics(target_admin)
+    source = mirrored_topics(source_admin)
+    target = mirrored_topics(target_admin)
     differences: list[Difference] = []
     for topic, partitions in sorted(source.items()):
         copy = rename(topic)

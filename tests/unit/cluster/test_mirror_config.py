@@ -44,6 +44,22 @@ def test_topology_file_sets_required_keys(topology: str) -> None:
     assert "_schemas" not in values["topics.exclude"].replace("_schemas_keybus", "")
 
 
+@pytest.mark.parametrize("topology", TOPOLOGIES)
+def test_topology_file_copies_committed_records_only(topology: str) -> None:
+    values = _properties(mirror_config_path(topology).read_text())
+
+    sources = [
+        key.split("->")[0]
+        for key, value in values.items()
+        if "->" in key and key.endswith(".enabled") and value == "true"
+    ]
+
+    assert sources, f"{topology}: no enabled flow"
+    for source in sources:
+        isolation = values.get(f"{source}.consumer.isolation.level")
+        assert isolation == "read_committed", f"{topology}: {source} reads {isolation}"
+
+
 def test_active_passive_keeps_topic_names() -> None:
     values = _properties(mirror_config_path("active-passive").read_text())
 
