@@ -40,7 +40,7 @@ class ImportConflictError(KeybusError):
 
 
 class MixedTopicError(KeybusError):
-    """The target topic of a new import already carries other events.
+    """The target topic of a new import contains, or is assigned, other events.
 
     Attributes:
         topic: the target topic.

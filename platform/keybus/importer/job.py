@@ -128,7 +128,7 @@ class ImportOptions:
         rejects_path: JSON Lines file the rejected rows are written to when there are
             any, or None.
         subject_strategy: "topic_record" (default), "topic" or "record".
-        allow_mixed_topic: publish to a topic that already carries other events; by
+        allow_mixed_topic: publish to a topic that already contains other events; by
             default a new import into such a topic raises MixedTopicError.
     """
 
@@ -170,7 +170,7 @@ def run_import(
 
     Raises:
         ImportConflictError: an unfinished import of this file used other options.
-        MixedTopicError: a new import targets a topic that carries other events, and
+        MixedTopicError: a new import targets a topic that contains other events, and
             `allow_mixed_topic` is not set. Nothing was written.
         TransactionError: a commit failed; run the import again to resume.
         BrokerUnavailableError: no Kafka broker could be reached at the bootstrap servers.
@@ -282,7 +282,7 @@ class _ImportRun:
         )
 
     def _check_target(self) -> None:
-        """Reject a new import into a topic that carries other events, before any write.
+        """Reject a new import into a topic that contains other events, before any write.
 
         Only an import without progress is checked: a resumed or finished import of this
         file already decided on its topic, with or without `allow_mixed_topic`.

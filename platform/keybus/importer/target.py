@@ -1,6 +1,6 @@
-"""Check that an import's target topic carries no events other than the import's own.
+"""Check that an import's target topic contains no events other than the import's own.
 
-An event log imported into a topic that already carries other events, such as an
+An event log imported into a topic that already contains other events, such as an
 aggregate stream like `deliveries` or the events of another log, mixes two streams
 that consumers of the topic cannot tell apart. Before an import sends anything, it
 looks for other events in three places, cheapest first:
@@ -21,7 +21,6 @@ import json
 import logging
 import re
 import time
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -37,6 +36,7 @@ from keybus.types import Subject
 
 __all__ = [
     "SAMPLED_RECORDS_PER_PARTITION",
+    "RecordSample",
     "TopicEvidence",
     "catalog_event_types",
     "check_target_topic",
@@ -47,9 +47,12 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 SAMPLED_RECORDS_PER_PARTITION = 5
-"""Records read from the end of each partition. The newest records show what the topic
-carries now; reading more would cost more fetches without changing the decision for a
-topic that one stream writes."""
+"""Records read from the end of each partition: the newest, so they show what is written
+to the topic now.
+
+NOTE: this is a sample. A topic whose other events are all older than its last 5
+records in every partition passes this part of the check; only the catalog and the
+registry can still name those events."""
 
 _OFFSET_TAIL_BASE = -2000
 """librdkafka's logical offset `RD_KAFKA_OFFSET_TAIL(n)` is this base minus n."""
@@ -76,11 +79,11 @@ class RecordSample:
 
 @dataclass(frozen=True)
 class TopicEvidence:
-    """What shows that a topic carries events other than an import's.
+    """Evidence that a topic contains events other than an import's.
 
     Attributes:
         catalog_types: event types the event catalog assigns to the topic.
-        subjects: registry subjects of the topic with the record name each stands for.
+        subjects: registry subjects of the topic, each with the record name it is for.
         sample: the records read from the end of the topic.
     """
 
@@ -114,10 +117,9 @@ class TopicEvidence:
             ]
             clauses.append(f"the registry has subjects {_listed(named)}")
         if self.sample.others:
-            kinds = Counter(self.sample.others)
             named = [
                 f"{event_type or '<no ce_type>'} from {source or '<no ce_source>'}"
-                for event_type, source in kinds
+                for event_type, source in dict.fromkeys(self.sample.others)
             ]
             clauses.append(
                 f"{len(self.sample.others)} of its last {self.sample.read} records are "
@@ -135,7 +137,7 @@ def check_target_topic(
     source: str,
     log_name: str,
 ) -> None:
-    """Raise MixedTopicError when `topic` carries events other than this import's.
+    """Raise MixedTopicError when `topic` contains events other than this import's.
 
     Raises:
         MixedTopicError: the catalog, the registry or the topic's last records show
@@ -157,7 +159,7 @@ def check_target_topic(
     if not evidence:
         return
     raise MixedTopicError(
-        f"Topic {topic} already contains other events: {evidence.describe()}. Importing "
+        f"Topic {topic} is used for other events: {evidence.describe()}. Importing "
         f"{event_type} events from {log_name} there would mix two streams. Import into a new "
         f"topic with --topic, or pass --allow-mixed-topic to append to {topic} anyway.",
         topic=topic,
@@ -192,7 +194,7 @@ def catalog_event_types(topic: str, event_type: str) -> list[str]:
 def registered_record_names(
     registry: RegistryClient, topic: str, event_type: str
 ) -> list[tuple[Subject, str]]:
-    """Return the subjects of `topic` that stand for a record other than `event_type`.
+    """Return the subjects of `topic` for a record other than `event_type`.
 
     `<topic>-<record name>` names its record; `<topic>-value` costs one more request for
     its latest schema. Key subjects and record_name subjects name no topic, so they are
@@ -260,12 +262,15 @@ def read_last_records(
         }
     )
     try:
-        metadata = consumer.list_topics(timeout=_READ_TIMEOUT_S).topics.get(topic)
-        if metadata is None:
+        # A consumer does not request topic creation (allow.auto.create.topics is false by
+        # default), so a missing topic comes back without partitions.
+        metadata = consumer.list_topics(topic, timeout=_READ_TIMEOUT_S).topics.get(topic)
+        partitions = list(metadata.partitions) if metadata is not None else []
+        if not partitions:
             return RecordSample()
         tail = _OFFSET_TAIL_BASE - SAMPLED_RECORDS_PER_PARTITION
-        consumer.assign([TopicPartition(topic, p, tail) for p in metadata.partitions])
-        kinds = _read_to_end(consumer, topic, len(metadata.partitions))
+        consumer.assign([TopicPartition(topic, p, tail) for p in partitions])
+        kinds = _read_to_end(consumer, topic, len(partitions))
     finally:
         consumer.close()
     others = tuple(kind for kind in kinds if kind != (event_type, source))

@@ -1,9 +1,9 @@
-"""A new import stops before writing when its target topic carries other events.
+"""A new import stops before writing when its target topic contains other events.
 
 Real Kafka and the real keybus registry. Other events are published with the SDK
-producer or written as raw records; imports run through the `keybus import` command
+producer or written as raw records. Imports run through the `keybus import` command
 in-process with Typer's runner, or through `run_import` where a test interrupts one.
-The logs are the small real logs of the shared data folder.
+The logs are two small real logs from the event-logs data folder beside the repository.
 """
 
 from __future__ import annotations
@@ -155,7 +155,7 @@ def test_topic_with_other_events_rejected(
 
     assert result.exit_code == 1, result.output
     message = _message(result)
-    assert f"Topic {target} already contains other events" in message
+    assert f"Topic {target} is used for other events" in message
     assert f"the registry has subjects {target}-com.example.shipping.ParcelWeighed" in message
     assert f"com.example.shipping.ParcelWeighed from {OTHER_SOURCE}" in message
     assert "Import into a new topic with --topic" in message
@@ -224,7 +224,7 @@ def test_events_of_another_log_rejected(
 
 
 @pytest.mark.parametrize(
-    ("suffix", "shown"),
+    ("suffix", "expected"),
     [
         ("com.example.shipping.ParcelWeighed", "{topic}-com.example.shipping.ParcelWeighed"),
         ("value", "{topic}-value (com.example.shipping.ParcelWeighed)"),
@@ -232,7 +232,7 @@ def test_events_of_another_log_rejected(
 )
 def test_subject_of_other_record_rejected(  # noqa: PLR0917 - pytest fixtures
     suffix: str,
-    shown: str,
+    expected: str,
     kafka: KafkaEndpoint,
     schema_registry: str,
     topic: TopicFactory,
@@ -246,7 +246,7 @@ def test_subject_of_other_record_rejected(  # noqa: PLR0917 - pytest fixtures
     result = import_command(LOG, target, progress)
 
     assert result.exit_code == 1, result.output
-    assert f"the registry has subjects {shown.format(topic=target)}" in _message(result)
+    assert f"the registry has subjects {expected.format(topic=target)}" in _message(result)
     assert _count_records(kafka, target) == 0
 
 
