@@ -115,10 +115,22 @@ def import_log(  # noqa: PLR0917 - Typer takes one parameter per option
     subject_strategy: Annotated[
         str, typer.Option(help="Subject naming: topic_record, topic or record.")
     ] = "topic_record",
+    allow_mixed_topic: Annotated[
+        bool,
+        typer.Option(
+            help="Append to a topic that already contains other events instead of stopping."
+        ),
+    ] = False,
 ) -> None:
     """Import an event log: infer and register its schema, then publish every row once.
 
     Run it again after a crash to resume; a finished import publishes nothing more.
+
+    A new import stops before it writes anything when the topic already contains other
+    events: event types the event catalog assigns to the topic, registry subjects of the
+    topic for another record, or last records whose ce_type or ce_source differ from this
+    import's. Import into a new topic, or pass --allow-mixed-topic to append anyway. A
+    resumed or finished import of the same file is not checked again.
     """
     overrides: dict[str, Any] = {
         "case": case,
@@ -158,6 +170,7 @@ def import_log(  # noqa: PLR0917 - Typer takes one parameter per option
             progress_topic=progress_topic,
             rejects_path=rejects or Path(f"{log.name}.rejects.jsonl"),
             subject_strategy=subject_strategy,
+            allow_mixed_topic=allow_mixed_topic,
         )
         with _progress_bar() as bar:
             task = bar.add_task(f"import {escape(log.name)}", total=plan.scan.rows)

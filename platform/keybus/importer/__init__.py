@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from keybus.importer.errors import ImportConflictError, LogFormatError, MappingError
+from keybus.importer.errors import (
+    ImportConflictError,
+    LogFormatError,
+    MappingError,
+    MixedTopicError,
+)
 from keybus.importer.events import EventBuilder, ImportStats, Reject, event_id_for_row
 from keybus.importer.job import ImportOptions, ImportPlan, ImportResult, plan_import, run_import
 from keybus.importer.mapping import LogMapping, load_mapping, mapping_from_dict
@@ -20,6 +25,7 @@ __all__ = [
     "LogFormatError",
     "LogMapping",
     "MappingError",
+    "MixedTopicError",
     "Progress",
     "Reject",
     "SourceRow",

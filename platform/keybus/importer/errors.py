@@ -1,10 +1,10 @@
-"""Errors of `keybus import`: unreadable logs, unusable mappings and conflicting resumes."""
+"""Errors of `keybus import`: unreadable logs, unusable mappings, conflicts, mixed topics."""
 
 from __future__ import annotations
 
 from keybus.errors import ConfigurationError, KeybusError
 
-__all__ = ["ImportConflictError", "LogFormatError", "MappingError"]
+__all__ = ["ImportConflictError", "LogFormatError", "MappingError", "MixedTopicError"]
 
 
 class LogFormatError(KeybusError):
@@ -37,3 +37,21 @@ class ImportConflictError(KeybusError):
         super().__init__(message)
         self.topic = topic
         self.file_sha256 = file_sha256
+
+
+class MixedTopicError(KeybusError):
+    """The target topic of a new import contains, or is assigned, other events.
+
+    Attributes:
+        topic: the target topic.
+        event_types: the other event types found, `<no ce_type>` for records without one.
+        sources: the other `ce_source` values of the records read.
+    """
+
+    def __init__(
+        self, message: str, *, topic: str, event_types: tuple[str, ...], sources: tuple[str, ...]
+    ) -> None:
+        super().__init__(message)
+        self.topic = topic
+        self.event_types = event_types
+        self.sources = sources

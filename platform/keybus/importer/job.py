@@ -23,7 +23,9 @@ from keybus.importer.publisher import IMPORT_PRODUCER_CONFIG, EventRecordHeaders
 from keybus.importer.readers import EventLog, RowCache, SourceRow
 from keybus.importer.records import EventRecordEncoder
 from keybus.importer.schema import LogScan, build_schema, columns_from_schema, infer_columns
+from keybus.importer.target import check_target_topic
 from keybus.kafka import unreachable_error
+from keybus.registry.client import RegistryClient
 from keybus.serde import AvroSerializer, ParsedSchema, SerializationError, parse_schema
 from keybus.types import SchemaId, Subject
 
@@ -126,6 +128,8 @@ class ImportOptions:
         rejects_path: JSON Lines file the rejected rows are written to when there are
             any, or None.
         subject_strategy: "topic_record" (default), "topic" or "record".
+        allow_mixed_topic: publish to a topic that already contains other events; by
+            default a new import into such a topic raises MixedTopicError.
     """
 
     topic: str
@@ -137,6 +141,7 @@ class ImportOptions:
     progress_topic: str | None = None
     rejects_path: Path | None = None
     subject_strategy: str = "topic_record"
+    allow_mixed_topic: bool = False
 
 
 @dataclass
@@ -165,6 +170,8 @@ def run_import(
 
     Raises:
         ImportConflictError: an unfinished import of this file used other options.
+        MixedTopicError: a new import targets a topic that contains other events, and
+            `allow_mixed_topic` is not set. Nothing was written.
         TransactionError: a commit failed; run the import again to resume.
         BrokerUnavailableError: no Kafka broker could be reached at the bootstrap servers.
     """
@@ -219,7 +226,6 @@ class _ImportRun:
         self.published = 0
 
     def run(self, on_progress: ProgressCallback) -> ImportResult:
-        self._ensure_topics()
         # The transactional id is derived from topic and file, so the producer of a new
         # run fences a killed one and aborts its open transaction before reading progress.
         with ImportProducer(
@@ -231,6 +237,13 @@ class _ImportRun:
             transactional_id=f"keybus-import.{self.options.topic}.{self.log.sha256[:24]}",
             config=IMPORT_PRODUCER_CONFIG,
         ) as producer:
+            progress = read_progress(
+                self.options.bootstrap_servers, self.progress_topic, self.log.sha256
+            )
+            self._check_resume(progress)
+            if progress is None and not self.options.allow_mixed_topic:
+                self._check_target()
+            self._ensure_topics()
             serializer = AvroSerializer(
                 self.plan.parsed,
                 producer.registry,
@@ -240,10 +253,6 @@ class _ImportRun:
             )
             header = serializer.header(self.options.topic)
             result = self._result(serializer, 0, already_finished=False)
-            progress = read_progress(
-                self.options.bootstrap_servers, self.progress_topic, self.log.sha256
-            )
-            self._check_resume(progress)
             if progress is not None and progress.finished:
                 logger.info("import already finished topic=%s file=%s", result.topic, self.log.name)
                 result.already_finished = True
@@ -271,6 +280,22 @@ class _ImportRun:
             stats=self.builder.stats,
             rejects=[],
         )
+
+    def _check_target(self) -> None:
+        """Reject a new import into a topic that contains other events, before any write.
+
+        Only an import without progress is checked: a resumed or finished import of this
+        file already decided on its topic, with or without `allow_mixed_topic`.
+        """
+        with RegistryClient(self.options.registry_url) as registry:
+            check_target_topic(
+                self.options.bootstrap_servers,
+                registry,
+                self.options.topic,
+                event_type=self.event_type,
+                source=self.source,
+                log_name=self.log.name,
+            )
 
     def _ensure_topics(self) -> None:
         ensure_topic(

@@ -94,6 +94,8 @@ def ensure_topic(
 def read_progress(bootstrap_servers: str, topic: str, file_sha256: str) -> Progress | None:
     """Return the last committed progress of the file, reading `topic` to its end.
 
+    A missing topic reads as no progress, and the read does not create it.
+
     Raises:
         TimeoutError: the end of the topic was not reached within 60 s.
     """

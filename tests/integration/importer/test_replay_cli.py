@@ -3,6 +3,8 @@
 Real Kafka and the real keybus registry, driven through the CLI in-process with
 Typer's runner. Two logs are imported one after the other into one topic, under two
 record names, so a replay from a time between the imports covers only the second log.
+The second import appends to a topic that contains the first log's events, so it
+passes --allow-mixed-topic.
 """
 
 from __future__ import annotations
@@ -28,18 +30,18 @@ def test_replay_from_beginning_and_time(
     servers = ["--bootstrap-servers", kafka.bootstrap_servers, "--registry", schema_registry]
     runner = CliRunner()
 
-    def run_import(name: str, record_name: str) -> None:
+    def run_import(name: str, record_name: str, *flags: str) -> None:
         progress = topic(partitions=1, config={"cleanup.policy": "compact"})
         args = ["import", str(DATA / name), "--topic", target, "--progress-topic", progress]
         args += ["--record-name", record_name, "--rejects", str(tmp_path / f"{name}.rejects")]
-        result = runner.invoke(app, [*args, *servers])
+        result = runner.invoke(app, [*args, *servers, *flags])
         assert result.exit_code == 0, result.output
 
     run_import("roadtraffic100traces.csv", "keybus.eventlog.RoadFine")
     time.sleep(1.5)
     between = datetime.now(UTC)
     time.sleep(1.5)
-    run_import("running-example.csv", "keybus.eventlog.Compensation")
+    run_import("running-example.csv", "keybus.eventlog.Compensation", "--allow-mixed-topic")
     db = tmp_path / "projection.db"
     replay = ["event-log", "replay", "--topic", target, "--db", str(db), *servers]
 
