@@ -18,7 +18,13 @@ from keybus.events.cloudevents import Headers
 from keybus.importer.errors import ImportConflictError, LogFormatError
 from keybus.importer.events import EVENT_FIELDS, EventBuilder, EventFields, ImportStats, Reject
 from keybus.importer.mapping import LogMapping
-from keybus.importer.progress import Progress, ensure_topic, progress_topic_name, read_progress
+from keybus.importer.progress import (
+    Progress,
+    ensure_topic,
+    progress_key,
+    progress_topic_name,
+    read_progress,
+)
 from keybus.importer.publisher import IMPORT_PRODUCER_CONFIG, EventRecordHeaders, ImportProducer
 from keybus.importer.readers import EventLog, RowCache, SourceRow
 from keybus.importer.records import EventRecordEncoder
@@ -238,7 +244,10 @@ class _ImportRun:
             config=IMPORT_PRODUCER_CONFIG,
         ) as producer:
             progress = read_progress(
-                self.options.bootstrap_servers, self.progress_topic, self.log.sha256
+                self.options.bootstrap_servers,
+                self.progress_topic,
+                self.log.sha256,
+                topic=self.options.topic,
             )
             self._check_resume(progress)
             if progress is None and not self.options.allow_mixed_topic:
@@ -430,7 +439,7 @@ class _ImportRun:
                 break
         send(
             self.progress_topic,
-            key=self.log.sha256.encode(),
+            key=progress_key(self.options.topic, self.log.sha256),
             value=self._progress(last_row, len(rejects), finished=finished).to_json(),
             headers=[("content-type", b"application/json")],
         )

@@ -1,7 +1,8 @@
 """Import progress records: which rows of a file are in the topic, committed with them.
 
 Progress lives in a compacted topic, `<topic>.import-progress` by default, keyed by the
-SHA-256 of the source file. Each transaction of an import writes its events and one
+target topic and the SHA-256 of the source file, so imports into several topics may
+share one progress topic. Each transaction of an import writes its events and one
 progress record together, so a reader with isolation level read_committed sees the
 progress of exactly the events that became visible.
 """
@@ -18,7 +19,7 @@ from confluent_kafka.admin import NewTopic
 
 from keybus.kafka import AdminClient, Consumer
 
-__all__ = ["Progress", "ensure_topic", "progress_topic_name", "read_progress"]
+__all__ = ["Progress", "ensure_topic", "progress_key", "progress_topic_name", "read_progress"]
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,14 @@ _READ_TIMEOUT_S = 60.0
 def progress_topic_name(topic: str) -> str:
     """Return the default progress topic of imports into `topic`."""
     return f"{topic}.import-progress"
+
+
+def progress_key(topic: str, file_sha256: str) -> bytes:
+    """Return the progress record key of imports of the file into `topic`.
+
+    Kafka topic names cannot contain a colon, so the key is unambiguous.
+    """
+    return f"{topic}:{file_sha256}".encode()
 
 
 @dataclass(frozen=True)
@@ -91,8 +100,12 @@ def ensure_topic(
     return True
 
 
-def read_progress(bootstrap_servers: str, topic: str, file_sha256: str) -> Progress | None:
-    """Return the last committed progress of the file, reading `topic` to its end.
+def read_progress(
+    bootstrap_servers: str, progress_topic: str, file_sha256: str, *, topic: str
+) -> Progress | None:
+    """Return the last committed progress of the file's import into `topic`.
+
+    It reads `progress_topic` to its end.
 
     A missing topic reads as no progress, and the read does not create it.
 
@@ -110,9 +123,11 @@ def read_progress(bootstrap_servers: str, topic: str, file_sha256: str) -> Progr
         }
     )
     try:
-        partitions = consumer.list_topics(topic, timeout=_ADMIN_TIMEOUT_S).topics[topic].partitions
-        consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
-        return _read_to_end(consumer, len(partitions), file_sha256.encode(), topic)
+        metadata = consumer.list_topics(progress_topic, timeout=_ADMIN_TIMEOUT_S)
+        partitions = metadata.topics[progress_topic].partitions
+        consumer.assign([TopicPartition(progress_topic, p, 0) for p in partitions])
+        key = progress_key(topic, file_sha256)
+        return _read_to_end(consumer, len(partitions), key, progress_topic)
     finally:
         consumer.close()
 

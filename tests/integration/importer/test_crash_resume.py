@@ -17,7 +17,7 @@ from pathlib import Path
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 from confluent_kafka import Producer as KafkaProducer
 
-from keybus.importer import Progress, open_log, read_progress
+from keybus.importer import Progress, open_log, progress_key, read_progress
 from keybus.testing import KafkaEndpoint
 from keybus.testing.plugin import TopicFactory
 
@@ -94,7 +94,9 @@ def test_killed_import_resumes_exactly_once(
 
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     killed_after = _kill_midway(process, kafka, progress)
-    after_kill = read_progress(kafka.bootstrap_servers, progress, open_log(LOG).sha256)
+    after_kill = read_progress(
+        kafka.bootstrap_servers, progress, open_log(LOG).sha256, topic=target
+    )
 
     assert process.returncode == -signal.SIGKILL
     assert after_kill is not None
@@ -144,7 +146,7 @@ def test_resume_with_other_mapping_rejected(
         schema_fingerprint="0" * 64,
     )
     producer = KafkaProducer({"bootstrap.servers": kafka.bootstrap_servers})
-    producer.produce(progress, key=sha256.encode(), value=unfinished.to_json())
+    producer.produce(progress, key=progress_key(target, sha256), value=unfinished.to_json())
     producer.flush(30)
     command = _command(target, progress, kafka, schema_registry, tmp_path, 100)
     command[4] = str(log)

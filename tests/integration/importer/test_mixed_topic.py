@@ -294,7 +294,7 @@ def test_interrupted_mixed_import_resumes_without_flag(
 
     with pytest.raises(_ImportStoppedError):
         run_import(log, mapping, plan_import(log, mapping), mixed, fail_after_first_commit)
-    interrupted = read_progress(kafka.bootstrap_servers, progress, log.sha256)
+    interrupted = read_progress(kafka.bootstrap_servers, progress, log.sha256, topic=options.topic)
     resumed = run_import(log, mapping, plan_import(log, mapping), options)
 
     assert interrupted is not None
@@ -318,3 +318,20 @@ def test_finished_mixed_import_rerun_without_flag(
     assert again.exit_code == 0, again.output
     assert "already imported" in again.output
     assert _count_records(kafka, target) == OTHER_EVENTS + LOG_EVENTS
+
+
+def test_imports_into_two_topics_share_progress_topic(
+    kafka: KafkaEndpoint, schema_registry: str, topic: TopicFactory, import_command: ImportCommand
+) -> None:
+    first_target = topic(partitions=2)
+    second_target = topic(partitions=2)
+    progress = topic(partitions=1, config={"cleanup.policy": "compact"})
+
+    first = import_command(LOG, first_target, progress)
+    second = import_command(LOG, second_target, progress)
+
+    assert first.exit_code == 0, first.output
+    assert second.exit_code == 0, second.output
+    assert "already imported" not in second.output
+    assert _count_records(kafka, first_target) == LOG_EVENTS
+    assert _count_records(kafka, second_target) == LOG_EVENTS
