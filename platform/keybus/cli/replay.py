@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from confluent_kafka import KafkaException
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from keybus.cli.console import console, fail
 from keybus.cli.options import BootstrapServersOption, RegistryOption
 from keybus.errors import ConfigurationError, KeybusError, counted
+from keybus.kafka import check_brokers, unreachable_error
 from keybus.registry.client import RegistryClient
 from keybus.sourcing.projections import (
     Projection,
@@ -109,6 +111,7 @@ def replay(
         for module in modules or []:
             importlib.import_module(module)
         chosen = create_projection(projection)
+        check_brokers(bootstrap_servers)
         result = replay_with_progress(
             chosen,
             database or DEFAULT_DATA_DIR / f"{projection}.sqlite",
@@ -119,6 +122,11 @@ def replay(
         )
     except (KeybusError, ImportError) as exc:
         fail(exc if isinstance(exc, KeybusError) else f"--module: {exc}")
+    except KafkaException as exc:
+        fail(
+            unreachable_error(exc, bootstrap_servers)
+            or f"Replay of {projection} failed in Kafka at {bootstrap_servers}: {exc}"
+        )
     kind = "rebuilt" if result.rebuilt else "replayed"
     console.print(
         f"{kind} {projection} in {result.path}: {counted(result.records_read, 'record')} "

@@ -12,7 +12,7 @@ from rich.markup import escape
 from keybus.cli.console import console, fail
 from keybus.cli.options import BootstrapServersOption
 from keybus.errors import clause
-from keybus.kafka import AdminClient
+from keybus.kafka import AdminClient, BrokerUnavailableError, check_brokers
 from keybus.retry.errors import RetryConfigError
 from keybus.retry.subscription import load_subscriptions, subscription_topic_specs
 from keybus.topics import (
@@ -61,6 +61,7 @@ def _with_subscriptions(
 def _compute(
     file: Path, bootstrap_servers: str, subscriptions: list[Path] | None = None
 ) -> tuple[AdminClient, list[TopicChange]]:
+    check_brokers(bootstrap_servers)
     admin = AdminClient({"bootstrap.servers": bootstrap_servers})
     try:
         specs = _with_subscriptions(load_topics(file), admin, subscriptions or [])
@@ -95,7 +96,7 @@ def plan_command(
     """Print what `apply` would change; exit 2 when something would change."""
     try:
         _admin, changes = _compute(file, bootstrap_servers, subscriptions)
-    except (TopicSpecError, TopicPlanError, RetryConfigError) as exc:
+    except (TopicSpecError, TopicPlanError, RetryConfigError, BrokerUnavailableError) as exc:
         fail(exc)
     if _print(changes):
         raise typer.Exit(2)
@@ -113,6 +114,6 @@ def apply_command(
         admin, changes = _compute(file, bootstrap_servers, subscriptions)
         _print(changes)
         apply_plan(admin, [change for change in changes if not change.is_empty])
-    except (TopicSpecError, TopicPlanError, RetryConfigError) as exc:
+    except (TopicSpecError, TopicPlanError, RetryConfigError, BrokerUnavailableError) as exc:
         fail(exc)
     console.print("[green]applied[/]")
