@@ -42,10 +42,11 @@ logger = logging.getLogger(__name__)
 REPEAT_INTERVAL_S = 60.0
 
 DEFAULT_KAFKA_PORT = 9092
-"""Port librdkafka uses for a bootstrap server given without one."""
+"""Port librdkafka uses for a bootstrap server given without one (RD_KAFKA_PORT in its
+rdkafka_protocol.h)."""
 
 BOOTSTRAP_SETTING = "--bootstrap-servers (-b) or KEYBUS_BOOTSTRAP_SERVERS"
-"""Where most commands take the bootstrap servers from, for error messages."""
+"""The option and variable that set the bootstrap servers of most commands, for messages."""
 
 
 class BrokerUnavailableError(KeybusError):
@@ -136,26 +137,26 @@ def check_brokers(
 ) -> None:
     """Raise unless one of the bootstrap servers accepts a TCP connection within `timeout_s`.
 
-    librdkafka waits for metadata until the request's own timeout, about 30 s in keybus,
-    even when every connection is refused. A command calls this first, so that it fails
+    librdkafka waits for metadata until the request's own timeout, 30 s in most keybus
+    commands, even when every connection is refused. A command calls this first, so that it fails
     within `timeout_s` when nothing listens. A refused connection or an unknown host fails
     at once, and an address that drops packets fails after `timeout_s`. A broker that
-    accepts connections but answers slowly passes, and the client's longer timeouts then
+    accepts connections but responds slowly passes, and the client's longer timeouts then
     apply to it.
 
     NOTE: only TCP is checked, so a port held by something other than Kafka passes, and
     the first client call then waits for its full timeout.
 
     Args:
-        timeout_s: seconds to wait for a connection; default `connect_timeout_s` of
-            ConnectionSettings (KEYBUS_CONNECT_TIMEOUT_S, else 5).
+        timeout_s: seconds to wait for a connection. The default is `connect_timeout_s`
+            of ConnectionSettings: KEYBUS_CONNECT_TIMEOUT_S, else 5.
         setting: the option or variable that sets the servers, for the error message.
 
     Raises:
         BrokerUnavailableError: no bootstrap server accepted a connection.
         ConfigurationError: `bootstrap_servers` is not a list of host:port.
     """
-    addresses = parse_bootstrap_servers(bootstrap_servers)
+    addresses = list(dict.fromkeys(parse_bootstrap_servers(bootstrap_servers)))
     wait_s = ConnectionSettings().connect_timeout_s if timeout_s is None else timeout_s
     failures = _connect_any(addresses, wait_s)
     if failures:
@@ -163,7 +164,7 @@ def check_brokers(
 
 
 def _connect_any(addresses: list[tuple[str, int]], timeout_s: float) -> list[str]:
-    """Connect to every address at once; return why each failed, or [] once one succeeds."""
+    """Connect to every address at once. Return why each failed, or [] once one succeeds."""
     results: queue.Queue[tuple[tuple[str, int], OSError | None]] = queue.Queue()
     for address in addresses:
         # Daemon threads, so that a connection or DNS lookup still pending after the
@@ -203,14 +204,14 @@ def _connect(
 
 def _connect_failure(address: tuple[str, int], error: OSError, timeout_s: float) -> str:
     host, port = address
-    shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    server = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     if isinstance(error, ConnectionRefusedError):
-        return f"{shown} refused the connection"
+        return f"{server} refused the connection"
     if isinstance(error, TimeoutError):
-        return f"{shown} did not accept a connection within {timeout_s:g} s"
+        return f"{server} did not accept a connection within {timeout_s:g} s"
     if isinstance(error, socket.gaierror):
         return f"host {host} was not found ({error.strerror})"
-    return f"connecting to {shown} failed ({error.strerror or error})"
+    return f"connecting to {server} failed ({error.strerror or error})"
 
 
 @dataclass(slots=True)

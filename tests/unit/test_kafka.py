@@ -138,7 +138,7 @@ def test_invalid_bootstrap_servers_rejected(servers: str) -> None:
 
 @pytest.fixture
 def listening_port() -> Iterator[int]:
-    """A port that accepts connections into its backlog but never answers, like a slow broker."""
+    """A port that accepts connections into its backlog but never responds, like a slow broker."""
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
         server.listen(8)
@@ -231,3 +231,14 @@ def test_invalid_timeout_names_variable(monkeypatch: pytest.MonkeyPatch) -> None
         check_brokers(f"127.0.0.1:{_closed_port()}")
 
     assert "KEYBUS_CONNECT_TIMEOUT_S='0'" in caught.value.message
+
+
+def test_check_tries_repeated_server_once() -> None:
+    port = _closed_port()
+    started = time.monotonic()
+
+    with pytest.raises(BrokerUnavailableError) as caught:
+        check_brokers(f"127.0.0.1:{port},127.0.0.1:{port}", timeout_s=5.0)
+
+    assert time.monotonic() - started < 1.0
+    assert caught.value.message.count("refused the connection") == 1

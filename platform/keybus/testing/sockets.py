@@ -20,8 +20,8 @@ def unresponsive_port() -> Iterator[int]:
     function fill that backlog. Linux then drops further connection requests, so a
     client neither connects nor is refused until its own timeout.
 
-    NOTE: other systems may refuse such connections instead, which a test then sees as
-    an immediate refusal; this function raises RuntimeError when the backlog never fills.
+    NOTE: other systems may refuse such connections instead, so that a test gets an
+    immediate refusal. This function raises RuntimeError when the backlog never fills.
     """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
         server.bind(("127.0.0.1", 0))
