@@ -61,6 +61,7 @@ def replay(
         fail(f"Projection {projection!r} is unknown. Available: {PROJECTION_NAME}.")
     if serve:
         _check_port(host, port)
+    moment = _start(start)
     try:
         check_brokers(bootstrap_servers)
         model = EventLogProjection(db)
@@ -69,7 +70,7 @@ def replay(
             bootstrap_servers=bootstrap_servers,
             registry_url=registry,
             topic=topic,
-            start=_start(start),
+            start=moment,
         )
     except (KeybusError, KafkaException, TimeoutError) as exc:
         fail(exc if isinstance(exc, KeybusError) else str(exc))

@@ -111,13 +111,14 @@ def replay(
         for module in modules or []:
             importlib.import_module(module)
         chosen = create_projection(projection)
+        moment = parse_since(since)
         check_brokers(bootstrap_servers)
         result = replay_with_progress(
             chosen,
             database or DEFAULT_DATA_DIR / f"{projection}.sqlite",
             bootstrap_servers=bootstrap_servers,
             registry_url=registry_url,
-            since=parse_since(since),
+            since=moment,
             topic_prefix=topic_prefix,
         )
     except (KeybusError, ImportError) as exc:

@@ -14,7 +14,7 @@ from keybus.cli.options import BootstrapServersOption
 from keybus.errors import clause
 from keybus.kafka import AdminClient, BrokerUnavailableError, check_brokers
 from keybus.retry.errors import RetryConfigError
-from keybus.retry.subscription import load_subscriptions, subscription_topic_specs
+from keybus.retry.subscription import Subscription, load_subscriptions, subscription_topic_specs
 from keybus.topics import (
     TopicChange,
     TopicPlanError,
@@ -45,9 +45,8 @@ SubscriptionsOption = Annotated[
 
 
 def _with_subscriptions(
-    specs: list[TopicSpec], admin: AdminClient, files: list[Path]
+    specs: list[TopicSpec], admin: AdminClient, subscriptions: list[Subscription]
 ) -> list[TopicSpec]:
-    subscriptions = [item for path in files for item in load_subscriptions(path)]
     if not subscriptions:
         return specs
     partitions = {spec.name: spec.partitions for spec in specs}
@@ -61,10 +60,13 @@ def _with_subscriptions(
 def _compute(
     file: Path, bootstrap_servers: str, subscriptions: list[Path] | None = None
 ) -> tuple[AdminClient, list[TopicChange]]:
+    # The files are read first, so that a mistake in them is reported without Kafka.
+    specs = load_topics(file)
+    loaded = [item for path in subscriptions or [] for item in load_subscriptions(path)]
     check_brokers(bootstrap_servers)
     admin = AdminClient({"bootstrap.servers": bootstrap_servers})
     try:
-        specs = _with_subscriptions(load_topics(file), admin, subscriptions or [])
+        specs = _with_subscriptions(specs, admin, loaded)
         live = describe_live(admin, [spec.name for spec in specs])
     except KafkaException as exc:
         raise TopicPlanError(

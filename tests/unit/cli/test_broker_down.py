@@ -192,3 +192,22 @@ def test_refused_registry_fails_at_once(command: list[str]) -> None:
     assert elapsed < BOUND_S
     assert len(errors) == 1, result.output
     assert f"Schema registry at {url} did not answer" in errors[0]
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        ("replay", "--from 'yesterday' is neither 'beginning' nor an ISO 8601 time"),
+        ("event-log replay", "--from 'yesterday' is neither 'beginning' nor an ISO 8601 time"),
+        ("dlq show", "--since 'yesterday' is neither an ISO-8601 time"),
+    ],
+)
+def test_invalid_input_reported_before_broker(command: str, message: str, tmp_path: Path) -> None:
+    args = _commands(tmp_path, f"127.0.0.1:{free_port()}")[command]
+    option = "--since" if command == "dlq show" else "--from"
+
+    result = runner.invoke(app, [*args, option, "yesterday"])
+
+    assert result.exit_code != 0
+    assert message in " ".join(result.output.split())
+    assert "Kafka is not reachable" not in result.output
