@@ -62,11 +62,13 @@ def _compute(
 ) -> tuple[AdminClient, list[TopicChange]]:
     # The files are read first, so that a mistake in them is reported without Kafka.
     specs = load_topics(file)
-    loaded = [item for path in subscriptions or [] for item in load_subscriptions(path)]
+    parsed_subscriptions = [
+        item for path in subscriptions or [] for item in load_subscriptions(path)
+    ]
     check_brokers(bootstrap_servers)
     admin = AdminClient({"bootstrap.servers": bootstrap_servers})
     try:
-        specs = _with_subscriptions(specs, admin, loaded)
+        specs = _with_subscriptions(specs, admin, parsed_subscriptions)
         live = describe_live(admin, [spec.name for spec in specs])
     except KafkaException as exc:
         raise TopicPlanError(

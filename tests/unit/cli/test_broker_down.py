@@ -172,7 +172,7 @@ def test_dry_run_import_needs_no_broker(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
 
 
-def test_invalid_bootstrap_servers_named(tmp_path: Path) -> None:
+def test_invalid_bootstrap_servers_named() -> None:
     result = runner.invoke(app, ["dlq", "list", "orders.billing.dlq", "-b", "broker:port"])
 
     assert result.exit_code == 1
