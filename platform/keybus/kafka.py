@@ -11,6 +11,8 @@ once a minute.
 from __future__ import annotations
 
 import logging
+import queue
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -19,14 +21,18 @@ from typing import TYPE_CHECKING, Any
 import confluent_kafka
 import confluent_kafka.admin
 
-from keybus.errors import KeybusError, clause
+from keybus.errors import ConfigurationError, KeybusError, clause
+from keybus.settings import ConnectionSettings
 
 __all__ = [
+    "BOOTSTRAP_SETTING",
     "AdminClient",
     "BrokerUnavailableError",
     "Consumer",
     "LibrdkafkaLog",
     "Producer",
+    "check_brokers",
+    "parse_bootstrap_servers",
     "unreachable_error",
     "with_logger",
 ]
@@ -34,6 +40,13 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 REPEAT_INTERVAL_S = 60.0
+
+DEFAULT_KAFKA_PORT = 9092
+"""Port librdkafka uses for a bootstrap server given without one (RD_KAFKA_PORT in its
+rdkafka_protocol.h)."""
+
+BOOTSTRAP_SETTING = "--bootstrap-servers (-b) or KEYBUS_BOOTSTRAP_SERVERS"
+"""The option and variable that set the bootstrap servers of most commands, for messages."""
 
 
 class BrokerUnavailableError(KeybusError):
@@ -45,11 +58,13 @@ class BrokerUnavailableError(KeybusError):
 
     retryable = True
 
-    def __init__(self, bootstrap_servers: str, detail: str) -> None:
+    def __init__(
+        self, bootstrap_servers: str, detail: str, *, setting: str = BOOTSTRAP_SETTING
+    ) -> None:
         super().__init__(
-            f"Kafka is not reachable at {bootstrap_servers}: {clause(detail)}. "
-            "Check that the broker is running (`keybus dev up` starts a local one) and that "
-            "-b or KEYBUS_BOOTSTRAP_SERVERS gives its address."
+            f"Kafka is not reachable at {bootstrap_servers}: {clause(detail)}. Start the "
+            f"broker (`keybus dev up` starts a local one), or set {setting} to the address "
+            "of a running one."
         )
         self.bootstrap_servers = bootstrap_servers
 
@@ -72,6 +87,131 @@ def unreachable_error(
     if not isinstance(error, confluent_kafka.KafkaError) or error.code() not in _UNREACHABLE_CODES:
         return None
     return BrokerUnavailableError(bootstrap_servers, error.str())
+
+
+def parse_bootstrap_servers(bootstrap_servers: str) -> list[tuple[str, int]]:
+    """Split `bootstrap.servers` into (host, port) pairs, as librdkafka reads them.
+
+    An entry may start with a protocol such as `PLAINTEXT://` and give an IPv6 host in
+    brackets (`[::1]:9092`). An entry without a port uses 9092.
+
+    Raises:
+        ConfigurationError: the list is empty, or an entry has no host or an invalid port.
+    """
+    entries = [entry.strip() for entry in bootstrap_servers.split(",") if entry.strip()]
+    if not entries:
+        raise ConfigurationError(
+            f"Bootstrap servers {bootstrap_servers!r} name no broker. Give host:port, for "
+            "example 127.0.0.1:9092, with --bootstrap-servers or KEYBUS_BOOTSTRAP_SERVERS."
+        )
+    return [_parse_entry(entry, bootstrap_servers) for entry in entries]
+
+
+def _parse_entry(entry: str, bootstrap_servers: str) -> tuple[str, int]:
+    address = entry.split("://", 1)[-1]
+    if address.startswith("["):
+        host, _bracket, rest = address[1:].partition("]")
+        port_text = rest.removeprefix(":") if rest else None
+    elif address.count(":") == 1:
+        host, port_text = address.split(":")
+    else:
+        host, port_text = address, None
+    port = DEFAULT_KAFKA_PORT if port_text is None else _port(port_text)
+    if not host or port is None:
+        raise ConfigurationError(
+            f"Bootstrap server {entry!r} in {bootstrap_servers!r} is not host:port. Write "
+            "each broker as host:port with a port from 1 to 65535, for example "
+            "127.0.0.1:9092."
+        )
+    return host, port
+
+
+def _port(text: str) -> int | None:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        return None
+    return int(text)
+
+
+def check_brokers(
+    bootstrap_servers: str, *, timeout_s: float | None = None, setting: str = BOOTSTRAP_SETTING
+) -> None:
+    """Raise unless one of the bootstrap servers accepts a TCP connection within `timeout_s`.
+
+    librdkafka waits for metadata until the request's own timeout, 30 s in most keybus
+    commands, even when every connection is refused. A command calls this first, so that it fails
+    within `timeout_s` when nothing listens. A refused connection or an unknown host fails
+    at once, and an address that drops packets fails after `timeout_s`. A broker that
+    accepts connections but responds slowly passes, and the client's longer timeouts then
+    apply to it.
+
+    NOTE: only TCP is checked, so a port held by something other than Kafka passes, and
+    the first client call then waits for its full timeout.
+
+    Args:
+        timeout_s: seconds to wait for a connection. The default is `connect_timeout_s`
+            of ConnectionSettings: KEYBUS_CONNECT_TIMEOUT_S, else 5.
+        setting: the option or variable that sets the servers, for the error message.
+
+    Raises:
+        BrokerUnavailableError: no bootstrap server accepted a connection.
+        ConfigurationError: `bootstrap_servers` is not a list of host:port.
+    """
+    addresses = list(dict.fromkeys(parse_bootstrap_servers(bootstrap_servers)))
+    wait_s = ConnectionSettings().connect_timeout_s if timeout_s is None else timeout_s
+    failures = _connect_any(addresses, wait_s)
+    if failures:
+        raise BrokerUnavailableError(bootstrap_servers, ", ".join(failures), setting=setting)
+
+
+def _connect_any(addresses: list[tuple[str, int]], timeout_s: float) -> list[str]:
+    """Connect to every address at once. Return why each failed, or [] once one succeeds."""
+    results: queue.Queue[tuple[tuple[str, int], OSError | None]] = queue.Queue()
+    for address in addresses:
+        # Daemon threads, so that a connection or DNS lookup still pending after the
+        # deadline does not keep the process alive.
+        thread = threading.Thread(target=_connect, args=(address, timeout_s, results), daemon=True)
+        thread.start()
+    deadline = time.monotonic() + timeout_s
+    failures: dict[tuple[str, int], str] = {}
+    while len(failures) < len(addresses):
+        try:
+            address, error = results.get(timeout=max(deadline - time.monotonic(), 0.0))
+        except queue.Empty:
+            break
+        if error is None:
+            return []
+        failures[address] = _connect_failure(address, error, timeout_s)
+    timed_out = TimeoutError()
+    return [
+        failures.get(address) or _connect_failure(address, timed_out, timeout_s)
+        for address in addresses
+    ]
+
+
+def _connect(
+    address: tuple[str, int],
+    timeout_s: float,
+    results: queue.Queue[tuple[tuple[str, int], OSError | None]],
+) -> None:
+    try:
+        with socket.create_connection(address, timeout=timeout_s):
+            pass
+    except OSError as exc:
+        results.put((address, exc))
+    else:
+        results.put((address, None))
+
+
+def _connect_failure(address: tuple[str, int], error: OSError, timeout_s: float) -> str:
+    host, port = address
+    server = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    if isinstance(error, ConnectionRefusedError):
+        return f"{server} refused the connection"
+    if isinstance(error, TimeoutError):
+        return f"{server} did not accept a connection within {timeout_s:g} s"
+    if isinstance(error, socket.gaierror):
+        return f"host {host} was not found ({error.strerror})"
+    return f"connecting to {server} failed ({error.strerror or error})"
 
 
 @dataclass(slots=True)

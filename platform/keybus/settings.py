@@ -125,3 +125,9 @@ class ConnectionSettings(EnvironmentSettings):
 
     bootstrap_servers: str = Field(default_factory=local_bootstrap_servers)
     registry_url: str = Field(default_factory=local_registry_url)
+    connect_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="Maximum wait of a command for a TCP connection to Kafka before it "
+        "fails, in seconds.",
+    )

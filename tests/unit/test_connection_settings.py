@@ -19,6 +19,7 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         "KEYBUS_EAST_REGISTRY_PORT",
         "KEYBUS_REGISTRY_PORT",
         "KEYBUS_REGISTRY_BOOTSTRAP_SERVERS",
+        "KEYBUS_CONNECT_TIMEOUT_S",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -28,6 +29,10 @@ def test_defaults_are_east_ports() -> None:
 
     assert settings.bootstrap_servers == "127.0.0.1:9092"
     assert settings.registry_url == "http://127.0.0.1:8081"
+
+
+def test_connect_timeout_defaults_to_5_s() -> None:
+    assert ConnectionSettings().connect_timeout_s == 5.0
 
 
 @pytest.mark.parametrize("model", [ConnectionSettings, StreamSettings, SourcingSettings])

@@ -1,18 +1,31 @@
-"""keybus.kafka: log forwarding and broker errors, with a real producer and fakes.
+"""keybus.kafka: log forwarding, broker errors and the broker check, with real sockets.
 
-The producer test opens no broker. It produces to a loopback port that no process
-listens on, so librdkafka reports connection failures every few milliseconds.
+No test opens a broker. The producer test produces to a loopback port that no process
+listens on, so librdkafka reports connection failures every few milliseconds. The broker
+checks connect to real loopback sockets: a listening one, a closed port, and a port
+whose full backlog makes connections time out. Only a failed DNS lookup is faked.
 """
 
 from __future__ import annotations
 
 import logging
 import socket
+import time
+from collections.abc import Iterator
 
 import pytest
 from confluent_kafka import KafkaError, KafkaException
 
-from keybus.kafka import LibrdkafkaLog, Producer, unreachable_error
+from keybus.errors import ConfigurationError
+from keybus.kafka import (
+    BrokerUnavailableError,
+    LibrdkafkaLog,
+    Producer,
+    check_brokers,
+    parse_bootstrap_servers,
+    unreachable_error,
+)
+from keybus.testing import unresponsive_port
 
 _FACILITY_ARGS = ("FAIL", "rdkafka#producer-1", "Connect to ipv4#127.0.0.1:1 failed")
 
@@ -98,3 +111,134 @@ def test_other_kafka_errors_not_translated() -> None:
     exc = KafkaException(KafkaError(KafkaError.TOPIC_AUTHORIZATION_FAILED, "denied"))
 
     assert unreachable_error(exc, "127.0.0.1:29999") is None
+
+
+@pytest.mark.parametrize(
+    ("servers", "expected"),
+    [
+        ("127.0.0.1:9092", [("127.0.0.1", 9092)]),
+        ("a:1, b:2,", [("a", 1), ("b", 2)]),
+        ("PLAINTEXT://broker:29092", [("broker", 29092)]),
+        ("[::1]:9093", [("::1", 9093)]),
+        ("[::1]", [("::1", 9092)]),
+        ("broker", [("broker", 9092)]),
+    ],
+)
+def test_bootstrap_servers_parsed(servers: str, expected: list[tuple[str, int]]) -> None:
+    assert parse_bootstrap_servers(servers) == expected
+
+
+@pytest.mark.parametrize("servers", ["", " , ", "broker:0", "broker:x", ":9092", "b:70000"])
+def test_invalid_bootstrap_servers_rejected(servers: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        parse_bootstrap_servers(servers)
+
+    assert "127.0.0.1:9092" in caught.value.message
+
+
+@pytest.fixture
+def listening_port() -> Iterator[int]:
+    """A port that accepts connections into its backlog but never responds, like a slow broker."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        port: int = server.getsockname()[1]
+        yield port
+
+
+def test_check_passes_listening_broker(listening_port: int) -> None:
+    started = time.monotonic()
+
+    check_brokers(f"127.0.0.1:{listening_port}", timeout_s=5.0)
+
+    assert time.monotonic() - started < 1.0
+
+
+def test_check_passes_when_one_server_listens(listening_port: int) -> None:
+    check_brokers(f"127.0.0.1:{_closed_port()},127.0.0.1:{listening_port}", timeout_s=5.0)
+
+
+def test_check_fails_at_once_on_refusal() -> None:
+    port = _closed_port()
+    started = time.monotonic()
+
+    with pytest.raises(BrokerUnavailableError) as caught:
+        check_brokers(f"127.0.0.1:{port}", timeout_s=5.0)
+
+    assert time.monotonic() - started < 1.0
+    assert caught.value.bootstrap_servers == f"127.0.0.1:{port}"
+    assert f"Kafka is not reachable at 127.0.0.1:{port}" in caught.value.message
+    assert f"127.0.0.1:{port} refused the connection" in caught.value.message
+    assert "keybus dev up" in caught.value.message
+    assert "--bootstrap-servers (-b) or KEYBUS_BOOTSTRAP_SERVERS" in caught.value.message
+    assert caught.value.retryable
+
+
+def test_check_times_out_on_silent_port() -> None:
+    with unresponsive_port() as port:
+        started = time.monotonic()
+        with pytest.raises(BrokerUnavailableError) as caught:
+            check_brokers(f"127.0.0.1:{port}", timeout_s=1.0)
+        elapsed = time.monotonic() - started
+
+    assert 1.0 <= elapsed < 2.0
+    assert f"127.0.0.1:{port} did not accept a connection within 1 s" in caught.value.message
+
+
+def test_check_names_every_failed_server() -> None:
+    refused = _closed_port()
+    with unresponsive_port() as silent:
+        servers = f"127.0.0.1:{refused},127.0.0.1:{silent}"
+        with pytest.raises(BrokerUnavailableError) as caught:
+            check_brokers(servers, timeout_s=0.5)
+
+    assert f"127.0.0.1:{refused} refused the connection" in caught.value.message
+    assert f"127.0.0.1:{silent} did not accept a connection within 0.5 s" in caught.value.message
+
+
+def test_check_names_unknown_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail_lookup(address: tuple[str, int], timeout: float) -> socket.socket:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "create_connection", fail_lookup)
+
+    with pytest.raises(BrokerUnavailableError) as caught:
+        check_brokers("kafka.example:9092", timeout_s=1.0)
+
+    assert "host kafka.example was not found (Name or service not known)" in caught.value.message
+
+
+def test_check_names_given_setting() -> None:
+    with pytest.raises(BrokerUnavailableError) as caught:
+        check_brokers(f"127.0.0.1:{_closed_port()}", timeout_s=1.0, setting="--source-servers")
+
+    assert "or set --source-servers to the address of a running one" in caught.value.message
+
+
+def test_check_timeout_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KEYBUS_CONNECT_TIMEOUT_S", "0.5")
+
+    with unresponsive_port() as port, pytest.raises(BrokerUnavailableError) as caught:
+        check_brokers(f"127.0.0.1:{port}")
+
+    assert "within 0.5 s" in caught.value.message
+
+
+def test_invalid_timeout_names_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KEYBUS_CONNECT_TIMEOUT_S", "0")
+
+    with pytest.raises(ConfigurationError) as caught:
+        check_brokers(f"127.0.0.1:{_closed_port()}")
+
+    assert "KEYBUS_CONNECT_TIMEOUT_S='0'" in caught.value.message
+
+
+def test_check_tries_repeated_server_once() -> None:
+    port = _closed_port()
+    started = time.monotonic()
+
+    with pytest.raises(BrokerUnavailableError) as caught:
+        check_brokers(f"127.0.0.1:{port},127.0.0.1:{port}", timeout_s=5.0)
+
+    assert time.monotonic() - started < 1.0
+    assert caught.value.message.count("refused the connection") == 1

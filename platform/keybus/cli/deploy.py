@@ -29,7 +29,11 @@ def up(file: FileOption = DEFAULT_FILE) -> None:
         check_settings(deployments, file)
         for processor in deployments.processors:
             environment = processor_environment(processor.env)
-            check_kafka(environment, processor.name)
+            setting = (
+                f"KEYBUS_BOOTSTRAP_SERVERS (in this shell, or in the env of {processor.name} "
+                f"in {file})"
+            )
+            check_kafka(environment, processor.name, setting=setting)
             group = worker_group(processor.name, processor.topology, environment)
             pids = group.start(processor.workers)
             group.wait_healthy(processor.workers, seconds=3.0)

@@ -16,6 +16,7 @@ from rich.table import Table
 from keybus.cli.console import console, fail
 from keybus.cli.options import BootstrapServersOption
 from keybus.errors import KeybusError, clause
+from keybus.kafka import check_brokers, unreachable_error
 from keybus.registry import RegistryClient
 from keybus.retry.deadletters import (
     AGE_BUCKETS,
@@ -114,9 +115,13 @@ def _iso(time_ms: int) -> str:
 def _read(
     servers: str, topic: str, letter_filter: DeadLetterFilter, *, any_topic: bool
 ) -> list[DeadLetter]:
+    check_brokers(servers)
     try:
         return read_dead_letters(servers, topic, letter_filter, any_topic=any_topic)
     except KafkaException as exc:
+        unreachable = unreachable_error(exc, servers)
+        if unreachable is not None:
+            raise unreachable from exc
         raise RetryConfigError(
             f"Cannot read {topic} from Kafka at {servers}: {clause(exc)}. Start Kafka with "
             "`keybus dev up` or pass --bootstrap-servers."

@@ -20,6 +20,7 @@ from keybus.errors import KeybusError, counted
 from keybus.importer.http import projection_app
 from keybus.importer.projections import PROJECTION_NAME, EventLogProjection
 from keybus.importer.replay import Start, replay_projection
+from keybus.kafka import check_brokers
 
 __all__ = ["app"]
 
@@ -60,14 +61,16 @@ def replay(
         fail(f"Projection {projection!r} is unknown. Available: {PROJECTION_NAME}.")
     if serve:
         _check_port(host, port)
-    model = EventLogProjection(db)
+    moment = _start(start)
     try:
+        check_brokers(bootstrap_servers)
+        model = EventLogProjection(db)
         stats = replay_projection(
             model,
             bootstrap_servers=bootstrap_servers,
             registry_url=registry,
             topic=topic,
-            start=_start(start),
+            start=moment,
         )
     except (KeybusError, KafkaException, TimeoutError) as exc:
         fail(exc if isinstance(exc, KeybusError) else str(exc))

@@ -28,6 +28,7 @@ from keybus.importer import (
 )
 from keybus.importer.job import DEFAULT_BATCH_ROWS
 from keybus.importer.schema import load_schema
+from keybus.kafka import check_brokers
 
 __all__ = ["import_log"]
 
@@ -172,6 +173,7 @@ def import_log(  # noqa: PLR0917 - Typer takes one parameter per option
             subject_strategy=subject_strategy,
             allow_mixed_topic=allow_mixed_topic,
         )
+        check_brokers(bootstrap_servers)
         with _progress_bar() as bar:
             task = bar.add_task(f"import {escape(log.name)}", total=plan.scan.rows)
             result = run_import(

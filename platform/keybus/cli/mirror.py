@@ -16,6 +16,7 @@ from keybus.errors import ConfigurationError
 from keybus.failover.errors import FailoverError
 from keybus.failover.lag import topic_lags
 from keybus.failover.parity import Difference, compare_subjects, compare_topics, group_checkpoints
+from keybus.kafka import BrokerUnavailableError, check_brokers
 from keybus.registry.server.local import region_registry
 from keybus.settings import region_settings
 
@@ -82,6 +83,19 @@ def _servers(region: str, given: str | None) -> str:
     return given or region_cluster(region).bootstrap_servers
 
 
+def _require_kafka(source: str, source_servers: str, target: str, target_servers: str) -> None:
+    """Exit with the option to change unless both regions' Kafka accept a connection."""
+    try:
+        for region, servers, option in (
+            (source, source_servers, "--source-servers"),
+            (target, target_servers, "--target-servers"),
+        ):
+            setting = f"{option} (or KEYBUS_{region.upper()}_KAFKA_PORT for the local region)"
+            check_brokers(servers, setting=setting)
+    except (BrokerUnavailableError, ConfigurationError) as exc:
+        fail(exc)
+
+
 @app.command()
 def status(
     *,
@@ -99,6 +113,7 @@ def status(
     """
     source_bootstrap = _servers(source, source_servers)
     target_bootstrap = _servers(target, target_servers)
+    _require_kafka(source, source_bootstrap, target, target_bootstrap)
     try:
         lags = topic_lags(source_bootstrap, target_bootstrap, source, target, topology)
         checkpoints = group_checkpoints(target_bootstrap, source)
@@ -137,16 +152,24 @@ def check(
 
     Exits with status 1 when the target differs from the source.
     """
+    source_bootstrap = _servers(source, source_servers)
+    target_bootstrap = _servers(target, target_servers)
+    _require_kafka(source, source_bootstrap, target, target_bootstrap)
     try:
-        differences = compare_topics(
-            _servers(source, source_servers), _servers(target, target_servers), source, topology
-        )
+        differences = compare_topics(source_bootstrap, target_bootstrap, source, topology)
         if not skip_registry:
             differences += compare_subjects(
                 source_registry or _registry_url(source), target_registry or _registry_url(target)
             )
     except (KafkaException, FailoverError, OSError) as exc:
         fail(f"Cannot compare {source} with {target}: {exc}")
+    except httpx.HTTPError as exc:
+        fail(
+            f"Cannot compare the subjects of {source} with {target}: the registry request "
+            f"to {exc.request.url} failed ({type(exc).__name__}: {exc}). Start the "
+            "registries (`keybus dev up --regions east,west`), pass --source-registry and "
+            "--target-registry, or compare topics only with --skip-registry."
+        )
     _print_differences(differences, source, target)
     if differences:
         raise typer.Exit(1)

@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from confluent_kafka import KafkaException
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from keybus.cli.console import console, fail
 from keybus.cli.options import BootstrapServersOption, RegistryOption
 from keybus.errors import ConfigurationError, KeybusError, counted
+from keybus.kafka import check_brokers, unreachable_error
 from keybus.registry.client import RegistryClient
 from keybus.sourcing.projections import (
     Projection,
@@ -109,16 +111,23 @@ def replay(
         for module in modules or []:
             importlib.import_module(module)
         chosen = create_projection(projection)
+        moment = parse_since(since)
+        check_brokers(bootstrap_servers)
         result = replay_with_progress(
             chosen,
             database or DEFAULT_DATA_DIR / f"{projection}.sqlite",
             bootstrap_servers=bootstrap_servers,
             registry_url=registry_url,
-            since=parse_since(since),
+            since=moment,
             topic_prefix=topic_prefix,
         )
     except (KeybusError, ImportError) as exc:
         fail(exc if isinstance(exc, KeybusError) else f"--module: {exc}")
+    except KafkaException as exc:
+        fail(
+            unreachable_error(exc, bootstrap_servers)
+            or f"Replay of {projection} failed in Kafka at {bootstrap_servers}: {exc}"
+        )
     kind = "rebuilt" if result.rebuilt else "replayed"
     console.print(
         f"{kind} {projection} in {result.path}: {counted(result.records_read, 'record')} "

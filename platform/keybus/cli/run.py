@@ -15,12 +15,14 @@ from keybus.cli.console import console, fail
 from keybus.cluster import keybus_home
 from keybus.cluster.process import log_tail
 from keybus.errors import ConfigurationError, KeybusError
+from keybus.kafka import check_brokers
 from keybus.settings import ConnectionSettings
 from keybus.streams.workers import WorkerGroup
 
 __all__ = ["check_kafka", "processor_environment", "run", "worker_group"]
 
-_KAFKA_CHECK_TIMEOUT_S = 10.0
+_METADATA_TIMEOUT_S = 30.0
+"""Maximum wait for metadata from a broker that accepted a connection, in seconds."""
 
 
 def worker_group(
@@ -49,18 +51,25 @@ def processor_environment(environment: dict[str, str] | None = None) -> dict[str
     }
 
 
-def check_kafka(environment: dict[str, str], processor: str) -> None:
-    """Raise with the setting to change when the processor's Kafka does not respond."""
+def check_kafka(
+    environment: dict[str, str], processor: str, *, setting: str = "KEYBUS_BOOTSTRAP_SERVERS"
+) -> None:
+    """Raise with the setting to change when the processor's Kafka does not respond.
+
+    Raises:
+        BrokerUnavailableError: no bootstrap server accepted a connection.
+        ConfigurationError: a broker accepted a connection but returned no metadata.
+    """
     servers = environment["KEYBUS_BOOTSTRAP_SERVERS"]
+    check_brokers(servers, setting=setting)
     admin = AdminClient({"bootstrap.servers": servers, "log_level": 0})
     try:
-        metadata = admin.list_topics(timeout=_KAFKA_CHECK_TIMEOUT_S)
+        metadata = admin.list_topics(timeout=_METADATA_TIMEOUT_S)
     except KafkaException as exc:
         raise ConfigurationError(
-            f"Kafka at {servers} did not respond within {_KAFKA_CHECK_TIMEOUT_S:.0f} s, so "
-            f"no worker of {processor} was started. Start the local region with `keybus dev "
-            "up`, or set KEYBUS_BOOTSTRAP_SERVERS to the Kafka to use (the local east "
-            "region's port is KEYBUS_EAST_KAFKA_PORT)."
+            f"Kafka at {servers} accepted a connection but returned no metadata within "
+            f"{_METADATA_TIMEOUT_S:.0f} s, so no worker of {processor} was started. Check "
+            f"the broker's log, or set {setting} to the Kafka to use."
         ) from exc
     if not metadata.brokers:
         raise ConfigurationError(f"Kafka at {servers} returned no brokers; check that it runs.")

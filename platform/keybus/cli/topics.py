@@ -12,9 +12,9 @@ from rich.markup import escape
 from keybus.cli.console import console, fail
 from keybus.cli.options import BootstrapServersOption
 from keybus.errors import clause
-from keybus.kafka import AdminClient
+from keybus.kafka import AdminClient, BrokerUnavailableError, check_brokers
 from keybus.retry.errors import RetryConfigError
-from keybus.retry.subscription import load_subscriptions, subscription_topic_specs
+from keybus.retry.subscription import Subscription, load_subscriptions, subscription_topic_specs
 from keybus.topics import (
     TopicChange,
     TopicPlanError,
@@ -45,9 +45,8 @@ SubscriptionsOption = Annotated[
 
 
 def _with_subscriptions(
-    specs: list[TopicSpec], admin: AdminClient, files: list[Path]
+    specs: list[TopicSpec], admin: AdminClient, subscriptions: list[Subscription]
 ) -> list[TopicSpec]:
-    subscriptions = [item for path in files for item in load_subscriptions(path)]
     if not subscriptions:
         return specs
     partitions = {spec.name: spec.partitions for spec in specs}
@@ -61,9 +60,15 @@ def _with_subscriptions(
 def _compute(
     file: Path, bootstrap_servers: str, subscriptions: list[Path] | None = None
 ) -> tuple[AdminClient, list[TopicChange]]:
+    # The files are read first, so that a mistake in them is reported without Kafka.
+    specs = load_topics(file)
+    parsed_subscriptions = [
+        item for path in subscriptions or [] for item in load_subscriptions(path)
+    ]
+    check_brokers(bootstrap_servers)
     admin = AdminClient({"bootstrap.servers": bootstrap_servers})
     try:
-        specs = _with_subscriptions(load_topics(file), admin, subscriptions or [])
+        specs = _with_subscriptions(specs, admin, parsed_subscriptions)
         live = describe_live(admin, [spec.name for spec in specs])
     except KafkaException as exc:
         raise TopicPlanError(
@@ -95,7 +100,7 @@ def plan_command(
     """Print what `apply` would change; exit 2 when something would change."""
     try:
         _admin, changes = _compute(file, bootstrap_servers, subscriptions)
-    except (TopicSpecError, TopicPlanError, RetryConfigError) as exc:
+    except (TopicSpecError, TopicPlanError, RetryConfigError, BrokerUnavailableError) as exc:
         fail(exc)
     if _print(changes):
         raise typer.Exit(2)
@@ -113,6 +118,6 @@ def apply_command(
         admin, changes = _compute(file, bootstrap_servers, subscriptions)
         _print(changes)
         apply_plan(admin, [change for change in changes if not change.is_empty])
-    except (TopicSpecError, TopicPlanError, RetryConfigError) as exc:
+    except (TopicSpecError, TopicPlanError, RetryConfigError, BrokerUnavailableError) as exc:
         fail(exc)
     console.print("[green]applied[/]")

@@ -132,7 +132,9 @@ class RegistryClient:
         cached = self._schemas_by_id.get(schema_id)
         if cached is not None:
             return cached
-        body = self._request("GET", f"/schemas/ids/{int(schema_id)}", purpose="schema by id")
+        body = self._request(
+            "GET", f"/schemas/ids/{int(schema_id)}", purpose=f"fetch schema id {schema_id}"
+        )
         schema = str(body["schema"])
         with self._lock:
             self._schemas_by_id[schema_id] = schema

@@ -36,7 +36,7 @@ def test_run_names_east_port_and_setting(east_port: int) -> None:
 
     assert result.exit_code == 1
     assert "Missing argument" not in result.output
-    assert f"Kafka at 127.0.0.1:{east_port} did not respond" in result.output
+    assert f"Kafka is not reachable at 127.0.0.1:{east_port}" in result.output
     assert "KEYBUS_BOOTSTRAP_SERVERS" in result.output
 
 

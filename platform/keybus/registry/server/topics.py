@@ -8,7 +8,7 @@ from confluent_kafka import KafkaException
 from confluent_kafka.admin import NewTopic
 
 from keybus.errors import ConfigurationError
-from keybus.kafka import AdminClient, unreachable_error
+from keybus.kafka import AdminClient, check_brokers, unreachable_error
 from keybus.registry.server.store import StoreTopics
 
 __all__ = ["ensure_topics"]
@@ -16,6 +16,10 @@ __all__ = ["ensure_topics"]
 logger = logging.getLogger(__name__)
 
 _ADMIN_TIMEOUT_S = 30.0
+
+_BOOTSTRAP_SETTING = (
+    "--bootstrap-servers (-b), KEYBUS_BOOTSTRAP_SERVERS or KEYBUS_REGISTRY_BOOTSTRAP_SERVERS"
+)
 
 
 def ensure_topics(
@@ -26,6 +30,7 @@ def ensure_topics(
     Raises:
         BrokerUnavailableError: no Kafka broker could be reached at `bootstrap_servers`.
     """
+    check_brokers(bootstrap_servers, setting=_BOOTSTRAP_SETTING)
     admin = AdminClient({"bootstrap.servers": bootstrap_servers})
     try:
         metadata = admin.list_topics(timeout=_ADMIN_TIMEOUT_S)
