@@ -156,7 +156,7 @@ def check(
     target_bootstrap = _servers(target, target_servers)
     _require_kafka(source, source_bootstrap, target, target_bootstrap)
     try:
-        differences = compare_topics(source_bootstrap, target_bootstrap, source, topology)
+        differences = compare_topics(source_bootstrap, target_bootstrap, source, target, topology)
         if not skip_registry:
             differences += compare_subjects(
                 source_registry or _registry_url(source), target_registry or _registry_url(target)

@@ -33,7 +33,7 @@ from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 
 from keybus.failover.checkpoints import OffsetSync, read_offset_syncs
 from keybus.failover.errors import FailoverError
-from keybus.failover.parity import mirrored_name, mirrored_topics
+from keybus.failover.parity import mirrored_name, mirrored_topics, topics_copied_to
 from keybus.kafka import AdminClient, Consumer
 
 __all__ = ["CountStart", "TopicLag", "count_starts", "latest_offset_syncs", "topic_lags"]
@@ -106,7 +106,8 @@ def topic_lags(
     default read_uncommitted, which copies aborted records too.
     """
     rename = mirrored_name(topology, source_region)
-    source_topics = mirrored_topics(AdminClient({"bootstrap.servers": source_servers}))
+    source_admin = AdminClient({"bootstrap.servers": source_servers})
+    source_topics = topics_copied_to(source_admin, topology, target_region)
     target_topics = mirrored_topics(AdminClient({"bootstrap.servers": target_servers}))
     syncs = latest_offset_syncs(read_offset_syncs(source_servers, target_region, timeout_s))
     pairs = {

@@ -22,6 +22,7 @@ __all__ = [
     "group_checkpoints",
     "mirrored_name",
     "mirrored_topics",
+    "topics_copied_to",
 ]
 
 logger = logging.getLogger(__name__)
@@ -80,6 +81,20 @@ def mirrored_topics(admin: AdminClient) -> dict[str, int]:
     }
 
 
+def topics_copied_to(admin: AdminClient, topology: str, target_region: str) -> dict[str, int]:
+    """Return the partition count of every topic of a source that MirrorMaker copies to a region.
+
+    In active-active, the source's copies of the target's own topics (`<target>.x`) are
+    left out, because MirrorMaker's default replication policy never copies a topic back
+    to the cluster it came from.
+    """
+    topics = mirrored_topics(admin)
+    if topology != "active-active":
+        return topics
+    prefix = f"{target_region}."
+    return {name: count for name, count in topics.items() if not name.startswith(prefix)}
+
+
 def group_checkpoints(target_servers: str, source_region: str) -> list[GroupCheckpoint]:
     """Return each group's newest checkpoint in the target, with its age."""
     newest: dict[str, tuple[set[tuple[str, int]], int]] = {}
@@ -95,13 +110,17 @@ def group_checkpoints(target_servers: str, source_region: str) -> list[GroupChec
 
 
 def compare_topics(
-    source_servers: str, target_servers: str, source_region: str, topology: str
+    source_servers: str,
+    target_servers: str,
+    source_region: str,
+    target_region: str,
+    topology: str,
 ) -> list[Difference]:
     """List topics missing in the target, partition counts and configs that differ."""
     rename = mirrored_name(topology, source_region)
     source_admin = AdminClient({"bootstrap.servers": source_servers})
     target_admin = AdminClient({"bootstrap.servers": target_servers})
-    source = mirrored_topics(source_admin)
+    source = topics_copied_to(source_admin, topology, target_region)
     target = mirrored_topics(target_admin)
     differences: list[Difference] = []
     for topic, partitions in sorted(source.items()):

@@ -113,6 +113,7 @@ def test_mirror_check_reports_missing_prefixed_copies(two_regions: TwoRegions) -
         two_regions.east.bootstrap_servers,
         two_regions.west.bootstrap_servers,
         "east",
+        "west",
         "active-active",
     )
 
