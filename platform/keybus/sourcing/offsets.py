@@ -47,19 +47,28 @@ def watermarks(
             return int(low), int(high)
 
 
-def partition_ids(consumer: Consumer, topic: str, timeout_s: float = 15.0) -> list[int]:
+def partition_ids(
+    consumer: Consumer, topic: str, timeout_s: float = 15.0, unknown_timeout_s: float = 5.0
+) -> list[int]:
     """Return the partition ids of `topic`, waiting while a just-created topic propagates.
 
+    A topic the broker reports as unknown is taken as missing after `unknown_timeout_s`,
+    which covers the brief delay before a broker serves a topic created a moment ago. A
+    topic without partitions or leaders yet is waited for up to `timeout_s`.
+
     Raises:
-        SourcingError: the topic is still unknown after `timeout_s`.
+        SourcingError: the topic is still unknown after `unknown_timeout_s`, or still
+            without partitions after `timeout_s`.
     """
-    deadline = time.monotonic() + timeout_s
+    started = time.monotonic()
     while True:
         metadata = consumer.list_topics(topic, timeout=10).topics.get(topic)
         error = None if metadata is None else metadata.error
         if metadata is not None and error is None and metadata.partitions:
             return sorted(metadata.partitions)
-        if time.monotonic() > deadline:
+        unknown = error is not None and error.code() == KafkaError.UNKNOWN_TOPIC_OR_PART
+        waited_s = time.monotonic() - started
+        if waited_s > (unknown_timeout_s if unknown else timeout_s):
             reason = error.str() if error is not None else "no metadata"
             raise SourcingError(
                 f"Topic {topic} is missing ({reason}). Create it, for example with "
