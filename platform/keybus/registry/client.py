@@ -273,7 +273,7 @@ class RegistryClient:
         try:
             response = self._http.request(method, path, json=json, params=params)
         except httpx.TransportError as exc:
-            logger.warning("registry unavailable url=%s error=%s", url, exc)
+            logger.debug("registry unavailable url=%s error=%s", url, exc)
             raise RegistryUnavailableError(
                 f"Schema registry at {self.url} did not answer ({type(exc).__name__}: {exc}) "
                 f"when trying to {purpose}, and no cached copy exists. Check that the "
