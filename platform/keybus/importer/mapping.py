@@ -160,9 +160,10 @@ def load_mapping(path: Path | str, **overrides: Any) -> LogMapping:
     """Read a mapping from a YAML file; `overrides` that are not None win over the file.
 
     Raises:
-        MappingError: the file is not a mapping, or it has unknown keys.
+        MappingError: the file cannot be read, is not YAML, is not a mapping, or has
+            unknown keys.
     """
-    data = yaml.safe_load(Path(path).read_text()) or {}
+    data = _read_yaml(Path(path)) or {}
     if not isinstance(data, dict):
         raise MappingError(
             f"Mapping file {path} must hold a YAML mapping such as 'case: CaseID', not "
@@ -173,8 +174,56 @@ def load_mapping(path: Path | str, **overrides: Any) -> LogMapping:
         raise MappingError(
             f"Mapping file {path} has unknown keys {unknown}. Valid keys: {sorted(_KEYS)}."
         )
+    for key, value in data.items():
+        _check_type(path, key, value)
     data.update({key: value for key, value in overrides.items() if value is not None})
     return mapping_from_dict(data)
+
+
+def _check_type(path: Path | str, key: str, value: Any) -> None:
+    """Raise unless a mapping file's `value` for `key` has the type the key takes."""
+    if key in _TUPLE_KEYS:
+        valid, expected = isinstance(value, list), "a list of column names or values"
+    elif key == "column_missing_values":
+        valid, expected = isinstance(value, dict), "a mapping of column to a list of values"
+        valid = valid and all(isinstance(items, list) for items in value.values())
+    elif key == "drop_exact_duplicates":
+        valid, expected = isinstance(value, bool), "true or false"
+    else:
+        valid, expected = value is None or isinstance(value, str), "one text value"
+    if not valid:
+        raise MappingError(
+            f"Mapping file {path} gives {key} the value {value!r}, but {key} takes "
+            f"{expected}. Fix that key in the file."
+        )
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise MappingError(
+            f"Cannot read the mapping file {path}: {exc.strerror or exc}. Pass the path of "
+            "an existing YAML file with --mapping."
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise MappingError(
+            f"Mapping file {path} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
+            f"offset {exc.start}). Save it as UTF-8 YAML."
+        ) from exc
+    except yaml.YAMLError as exc:
+        raise MappingError(
+            f"Mapping file {path} is not valid YAML{_yaml_position(exc)}: "
+            f"{getattr(exc, 'problem', None) or exc}. Fix the file; a mapping looks like "
+            "'case: CaseID'."
+        ) from exc
+
+
+def _yaml_position(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    if mark is None:
+        return ""
+    return f" at line {mark.line + 1} column {mark.column + 1}"
 
 
 def mapping_from_dict(data: Mapping[str, Any]) -> LogMapping:

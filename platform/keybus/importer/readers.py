@@ -103,12 +103,23 @@ def _sha256(path: Path) -> str:
 
 
 def _csv_rows(stream: IO[bytes], path: str) -> Iterator[SourceRow]:
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    # surrogateescape keeps each byte that is not UTF-8 as one lone surrogate, so that
+    # such bytes reject only the rows that contain them.
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
     reader = csv.reader(text)
     try:
         header = next(reader)
     except StopIteration:
         return
+    except (csv.Error, OSError, EOFError) as exc:
+        raise _unreadable(path, reader.line_num, exc) from exc
+    header_problem = _not_utf8(header)
+    if header_problem is not None:
+        raise LogFormatError(
+            f"CSV header of {path} (line {reader.line_num}) is not UTF-8 text: "
+            f"{header_problem}. {_CONVERT_HINT}.",
+            path=path,
+        )
     duplicates = sorted({name for name in header if header.count(name) > 1})
     if duplicates:
         raise LogFormatError(
@@ -119,17 +130,57 @@ def _csv_rows(stream: IO[bytes], path: str) -> Iterator[SourceRow]:
     width = len(header)
     try:
         for row_number, fields in enumerate(reader, start=1):
-            if len(fields) == width:
+            problem = _not_utf8(fields)
+            if problem is not None:
+                error = f"line {reader.line_num} is not UTF-8 text: {problem}"
+                yield SourceRow(row_number, _replaced(header, fields), error)
+            elif len(fields) == width:
                 yield SourceRow(row_number, dict(zip(header, fields, strict=True)))
             else:
                 error = f"row has {len(fields)} fields but the header has {width}"
                 yield SourceRow(row_number, dict(zip(header, fields, strict=False)), error)
-    except (csv.Error, UnicodeDecodeError) as exc:
-        raise LogFormatError(
-            f"CSV file {path} cannot be read after line {reader.line_num}: {clause(exc)}. Check "
-            "that it is UTF-8 text with comma-separated fields.",
-            path=path,
-        ) from exc
+    except (csv.Error, OSError, EOFError) as exc:
+        raise _unreadable(path, reader.line_num, exc) from exc
+
+
+_CONVERT_HINT = (
+    "Convert the file to UTF-8, for example with iconv -f LATIN1 -t UTF-8 when it was "
+    "written in Latin-1"
+)
+
+
+def _unreadable(path: str, line: int, exc: Exception) -> LogFormatError:
+    return LogFormatError(
+        f"CSV file {path} cannot be read after line {line}: {clause(exc)}. Check "
+        "that it is UTF-8 text with comma-separated fields.",
+        path=path,
+    )
+
+
+def _not_utf8(fields: list[str]) -> str | None:
+    """Describe the first byte of `fields` that is not UTF-8, or return None."""
+    try:
+        "".join(fields).encode("utf-8")
+    except UnicodeEncodeError:
+        pass
+    else:
+        return None
+    for position, value in enumerate(fields, start=1):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            byte = ord(value[exc.start]) - 0xDC00
+            return f"byte 0x{byte:02x} in field {position}"
+    return None
+
+
+def _printable(text: str) -> str:
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _replaced(header: list[str], fields: list[str]) -> dict[str, str]:
+    """Return the values of a row with each byte that is not UTF-8 replaced by U+FFFD."""
+    return {column: _printable(value) for column, value in zip(header, fields, strict=False)}
 
 
 class RowCache:

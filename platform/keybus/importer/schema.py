@@ -304,6 +304,11 @@ def load_schema(path: Path | str) -> dict[str, Any]:
         loaded = json.loads(Path(path).read_text())
     except OSError as exc:
         raise ConfigurationError(f"Cannot read the schema file {path}: {exc.strerror}.") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigurationError(
+            f"Schema file {path} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
+            f"offset {exc.start}). Write it again with --schema-out."
+        ) from exc
     except json.JSONDecodeError as exc:
         raise ConfigurationError(
             f"Schema file {path} is not valid JSON at line {exc.lineno} column {exc.colno}: "
