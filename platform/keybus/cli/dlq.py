@@ -16,7 +16,7 @@ from rich.table import Table
 from keybus.cli.console import console, fail
 from keybus.cli.options import BootstrapServersOption
 from keybus.errors import KeybusError, clause
-from keybus.kafka import check_brokers, unreachable_error
+from keybus.kafka import check_brokers, check_topic_name, unreachable_error
 from keybus.registry import RegistryClient
 from keybus.retry.deadletters import (
     AGE_BUCKETS,
@@ -115,6 +115,7 @@ def _iso(time_ms: int) -> str:
 def _read(
     servers: str, topic: str, letter_filter: DeadLetterFilter, *, any_topic: bool
 ) -> list[DeadLetter]:
+    check_topic_name(topic, "the TOPIC argument")
     check_brokers(servers)
     try:
         return read_dead_letters(servers, topic, letter_filter, any_topic=any_topic)
@@ -297,6 +298,13 @@ def replay_command(
             )
     except KeybusError as exc:
         fail(exc)
+    except KafkaException as exc:
+        fail(
+            unreachable_error(exc, bootstrap_servers)
+            or f"Replay of {topic} failed in Kafka at {bootstrap_servers}: {clause(exc)}. "
+            "Dead letters already replayed are in the ledger, so run the command again to "
+            "replay the rest."
+        )
     verb = "would replay" if dry_run else "replayed"
     console.print(
         f"{report.selected} matching, {report.already_replayed} already replayed, "

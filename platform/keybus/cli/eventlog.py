@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,12 +16,13 @@ from rich.table import Table
 
 from keybus.cli.console import console, fail
 from keybus.cli.options import BootstrapServersOption, RegistryOption
+from keybus.cli.paths import check_database_path, database_error
 from keybus.cluster.process import holder_text, is_port_free
-from keybus.errors import KeybusError, counted
+from keybus.errors import KeybusError, clause, counted
 from keybus.importer.http import projection_app
 from keybus.importer.projections import PROJECTION_NAME, EventLogProjection
 from keybus.importer.replay import Start, replay_projection
-from keybus.kafka import check_brokers
+from keybus.kafka import check_brokers, check_topic_name, unreachable_error
 
 __all__ = ["app"]
 
@@ -63,6 +65,8 @@ def replay(
         _check_port(host, port)
     moment = _start(start)
     try:
+        check_topic_name(topic, "--topic")
+        check_database_path(db, "--db")
         check_brokers(bootstrap_servers)
         model = EventLogProjection(db)
         stats = replay_projection(
@@ -72,7 +76,14 @@ def replay(
             topic=topic,
             start=moment,
         )
-    except (KeybusError, KafkaException, TimeoutError) as exc:
+    except sqlite3.Error as exc:
+        fail(database_error(db, "--db", exc))
+    except KafkaException as exc:
+        fail(
+            unreachable_error(exc, bootstrap_servers)
+            or f"Replay of {topic} failed in Kafka at {bootstrap_servers}: {clause(exc)}."
+        )
+    except (KeybusError, TimeoutError) as exc:
         fail(exc if isinstance(exc, KeybusError) else str(exc))
     reasons = ", ".join(f"{reason}: {count}" for reason, count in stats.skipped_by_reason.items())
     skipped = f"skipped {counted(stats.skipped, 'record')}" + (f" ({reasons})" if reasons else "")

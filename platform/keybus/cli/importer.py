@@ -24,11 +24,12 @@ from keybus.importer import (
     mapping_from_dict,
     open_log,
     plan_import,
+    progress_topic_name,
     run_import,
 )
 from keybus.importer.job import DEFAULT_BATCH_ROWS
 from keybus.importer.schema import load_schema
-from keybus.kafka import check_brokers
+from keybus.kafka import check_brokers, check_topic_name
 
 __all__ = ["import_log"]
 
@@ -149,6 +150,11 @@ def import_log(  # noqa: PLR0917 - Typer takes one parameter per option
         "record_name": record_name,
     }
     try:
+        check_topic_name(topic, "--topic")
+        if progress_topic is None:
+            check_topic_name(progress_topic_name(topic), "the progress topic derived from --topic")
+        else:
+            check_topic_name(progress_topic, "--progress-topic")
         mapping = _mapping(mapping_file, overrides)
         log = open_log(file, _format(log_format))
         plan = plan_import(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -13,8 +14,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from keybus.cli.console import console, fail
 from keybus.cli.options import BootstrapServersOption, RegistryOption
-from keybus.errors import ConfigurationError, KeybusError, counted
-from keybus.kafka import check_brokers, unreachable_error
+from keybus.cli.paths import check_database_path, database_error
+from keybus.errors import ConfigurationError, KeybusError, clause, counted
+from keybus.kafka import check_brokers, check_topic_name, unreachable_error
 from keybus.registry.client import RegistryClient
 from keybus.sourcing.projections import (
     Projection,
@@ -112,21 +114,27 @@ def replay(
             importlib.import_module(module)
         chosen = create_projection(projection)
         moment = parse_since(since)
+        if topic_prefix:
+            check_topic_name(topic_prefix, "--topic-prefix or KEYBUS_TOPIC_PREFIX")
+        path = database or DEFAULT_DATA_DIR / f"{projection}.sqlite"
+        check_database_path(path, "--db", creates_folders=True)
         check_brokers(bootstrap_servers)
         result = replay_with_progress(
             chosen,
-            database or DEFAULT_DATA_DIR / f"{projection}.sqlite",
+            path,
             bootstrap_servers=bootstrap_servers,
             registry_url=registry_url,
             since=moment,
             topic_prefix=topic_prefix,
         )
+    except sqlite3.Error as exc:
+        fail(database_error(path, "--db", exc))
     except (KeybusError, ImportError) as exc:
         fail(exc if isinstance(exc, KeybusError) else f"--module: {exc}")
     except KafkaException as exc:
         fail(
             unreachable_error(exc, bootstrap_servers)
-            or f"Replay of {projection} failed in Kafka at {bootstrap_servers}: {exc}"
+            or f"Replay of {projection} failed in Kafka at {bootstrap_servers}: {clause(exc)}."
         )
     kind = "rebuilt" if result.rebuilt else "replayed"
     console.print(

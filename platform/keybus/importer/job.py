@@ -252,7 +252,6 @@ class _ImportRun:
             self._check_resume(progress)
             if progress is None and not self.options.allow_mixed_topic:
                 self._check_target()
-            self._ensure_topics()
             serializer = AvroSerializer(
                 self.plan.parsed,
                 producer.registry,
@@ -260,7 +259,10 @@ class _ImportRun:
                 auto_register=True,
                 validate=False,
             )
+            # Registering the schema first means that a registry that is down or rejects
+            # the schema stops the import before it creates any topic.
             header = serializer.header(self.options.topic)
+            self._ensure_topics()
             result = self._result(serializer, 0, already_finished=False)
             if progress is not None and progress.finished:
                 logger.info("import already finished topic=%s file=%s", result.topic, self.log.name)

@@ -52,16 +52,22 @@ def free_port() -> int:
 
 def docker_available() -> bool:
     """Return whether a Docker engine responds to a ping within two seconds."""
+    return _docker_problem() is None
+
+
+def _docker_problem() -> str | None:
+    """Return why no Docker engine can be used, or None when one responds to a ping."""
     try:
         import docker  # noqa: PLC0415 - optional, comes with testcontainers
-    except ImportError:
-        return False
+        import testcontainers  # noqa: F401, PLC0415
+    except ImportError as exc:
+        return f"the Python package {exc.name} is not installed"
     try:
         client = docker.from_env(timeout=2)
         client.ping()
-    except Exception:  # noqa: BLE001 - any failure means no usable engine
-        return False
-    return True
+    except Exception as exc:  # noqa: BLE001 - any failure means no usable engine
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 def _choose_backend() -> str:
@@ -73,10 +79,22 @@ def _choose_backend() -> str:
                 + ", ".join(BACKENDS)
                 + "."
             )
+        if forced == "container":
+            _check_docker()
         return forced
     if os.environ.get("KEYBUS_BOOTSTRAP_SERVERS"):
         return "env"
     return "container" if docker_available() else "local"
+
+
+def _check_docker() -> None:
+    problem = _docker_problem()
+    if problem is not None:
+        raise ConfigurationError(
+            "KEYBUS_TEST_BACKEND=container needs a Docker engine, but Docker is not "
+            f"reachable ({problem}). Start Docker, or set KEYBUS_TEST_BACKEND=local to run "
+            "Kafka as a local process."
+        )
 
 
 @contextlib.contextmanager

@@ -13,7 +13,7 @@ from typing import Any
 from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 
 from keybus.batches import poll_batch
-from keybus.kafka import Consumer
+from keybus.kafka import BrokerUnavailableError, Consumer
 from keybus.serde.codec import SchemaRegistry
 from keybus.serde.errors import SerdeError
 from keybus.sourcing.offsets import partition_ids, watermarks
@@ -27,6 +27,10 @@ __all__ = ["BatchApplied", "ProjectionRunner"]
 logger = logging.getLogger(__name__)
 
 _BATCH_SIZE = 500
+
+CATCH_UP_STALL_S = 30.0
+"""Seconds `catch_up` waits without any position moving before it takes Kafka as gone; the
+same as the 30 s metadata timeout of most keybus commands."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,8 @@ class ProjectionRunner:
         )
         self.streams = {f"{topic_prefix}{stream}": stream for stream in self.projection.streams}
         self.skipped = 0
+        self.bootstrap_servers = bootstrap_servers
+        self._last_error: object = None
         settings = {
             "bootstrap.servers": bootstrap_servers,
             "group.id": f"keybus-projection-{self.projection.name}",
@@ -159,13 +165,29 @@ class ProjectionRunner:
         read = 0
         if not ends:
             return read
+        moved_at, last_total = time.monotonic(), -1
         for batch in self._batches(
             lambda position: all(position.get(key, -1) >= end for key, end in ends.items())
         ):
             read += len(batch)
             if progress is not None and batch:
                 progress(len(batch))
+            total = sum(self._position.values())
+            if total != last_total:
+                moved_at, last_total = time.monotonic(), total
+            elif time.monotonic() - moved_at > CATCH_UP_STALL_S:
+                raise self._stalled(ends)
         return read
+
+    def _stalled(self, ends: dict[tuple[str, int], int]) -> BrokerUnavailableError:
+        left = sum(max(0, end - self._position.get(key, 0)) for key, end in ends.items())
+        detail = (
+            f"the replay of {self.projection.name} read nothing for {CATCH_UP_STALL_S:g} s "
+            f"with {left} records left"
+        )
+        if self._last_error is not None:
+            detail += f" (last error: {self._last_error})"
+        return BrokerUnavailableError(self.bootstrap_servers, detail)
 
     def run(self) -> int:
         """Apply events until `stop()` is called; return the number of records read."""
@@ -214,6 +236,7 @@ class ProjectionRunner:
         with self.store.transaction() as db:
             for message in messages:
                 if message.error() is not None:
+                    self._last_error = message.error().str()
                     logger.warning(
                         "projection read error name=%s error=%s",
                         self.projection.name,
