@@ -16,7 +16,7 @@ from rich.table import Table
 
 from keybus.cli.console import console, fail
 from keybus.cli.options import BootstrapServersOption, RegistryOption
-from keybus.cli.paths import check_database_path, database_error
+from keybus.cli.paths import check_output_path, database_error
 from keybus.cluster.process import holder_text, is_port_free
 from keybus.errors import KeybusError, clause, counted
 from keybus.importer.http import projection_app
@@ -66,7 +66,7 @@ def replay(
     moment = _start(start)
     try:
         check_topic_name(topic, "--topic")
-        check_database_path(db, "--db")
+        check_output_path(db, "--db")
         check_brokers(bootstrap_servers)
         model = EventLogProjection(db)
         stats = replay_projection(

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from keybus.cli.console import console, fail
 from keybus.cli.options import BootstrapServersOption, RegistryOption
+from keybus.cli.paths import check_output_path
 from keybus.errors import KeybusError, counted
 from keybus.importer import (
     ImportOptions,
@@ -157,6 +158,10 @@ def import_log(  # noqa: PLR0917 - Typer takes one parameter per option
             check_topic_name(progress_topic, "--progress-topic")
         mapping = _mapping(mapping_file, overrides)
         log = open_log(file, _format(log_format))
+        if schema_out is not None:
+            check_output_path(schema_out, "--schema-out")
+        if rejects is not None and not dry_run:
+            check_output_path(rejects, "--rejects")
         plan = plan_import(
             log,
             mapping,

@@ -7,28 +7,34 @@ from pathlib import Path
 
 from keybus.errors import ConfigurationError
 
-__all__ = ["check_database_path", "database_error"]
+__all__ = ["check_output_path", "database_error"]
 
 
-def check_database_path(path: Path, option: str, *, creates_folders: bool = False) -> None:
-    """Raise unless a SQLite database can be opened or created at `path`.
+def check_output_path(path: Path, option: str, *, creates_folders: bool = False) -> None:
+    """Raise unless a command can create or replace the file at `path`.
+
+    The folder must be writable even when the file exists, because files are replaced
+    through a temporary file next to them, and SQLite writes its journal there.
 
     Args:
         option: the option that gave the path, for the error message.
-        creates_folders: the command creates missing folders, so only the nearest
-            existing folder above `path` must be writable.
+        creates_folders: create the missing folders above `path` now.
 
     Raises:
-        ConfigurationError: `path` is a folder, or its folder is missing or not writable.
+        ConfigurationError: `path` is a folder, or its folder is missing, cannot be
+            created or is not writable.
     """
     if path.is_dir():
-        raise ConfigurationError(
-            f"{option} {path} is a folder. Pass the path of a SQLite file, such as "
-            f"{path / 'projection.sqlite'}."
-        )
+        raise ConfigurationError(f"{option} {path} is a folder. Pass the path of a file.")
     folder = path.parent
-    while creates_folders and not folder.exists() and folder != folder.parent:
-        folder = folder.parent
+    if creates_folders:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigurationError(
+                f"Cannot create the folder {folder} of {option} {path}: "
+                f"{exc.strerror or exc}. Pass a path in a writable folder."
+            ) from exc
     if not folder.is_dir():
         raise ConfigurationError(
             f"Folder {folder} of {option} {path} does not exist. Create it, or pass a path "
@@ -36,8 +42,7 @@ def check_database_path(path: Path, option: str, *, creates_folders: bool = Fals
         )
     if not os.access(folder, os.W_OK | os.X_OK):
         raise ConfigurationError(
-            f"Folder {folder} of {option} {path} is not writable, and the database and its "
-            "journal are written there. Pass a path in a writable folder."
+            f"Folder {folder} of {option} {path} is not writable. Pass a path in a writable folder."
         )
 
 

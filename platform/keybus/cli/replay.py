@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from keybus.cli.console import console, fail
 from keybus.cli.options import BootstrapServersOption, RegistryOption
-from keybus.cli.paths import check_database_path, database_error
+from keybus.cli.paths import check_output_path, database_error
 from keybus.errors import ConfigurationError, KeybusError, clause, counted
 from keybus.kafka import check_brokers, check_topic_name, unreachable_error
 from keybus.registry.client import RegistryClient
@@ -117,7 +117,7 @@ def replay(
         if topic_prefix:
             check_topic_name(topic_prefix, "--topic-prefix or KEYBUS_TOPIC_PREFIX")
         path = database or DEFAULT_DATA_DIR / f"{projection}.sqlite"
-        check_database_path(path, "--db", creates_folders=True)
+        check_output_path(path, "--db", creates_folders=True)
         check_brokers(bootstrap_servers)
         result = replay_with_progress(
             chosen,

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from keybus.importer.errors import MappingError
+from keybus.textfiles import read_problem, yaml_problem
 
 __all__ = [
     "DEFAULT_MISSING_VALUES",
@@ -201,29 +202,16 @@ def _check_type(path: Path | str, key: str, value: Any) -> None:
 def _read_yaml(path: Path) -> Any:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise MappingError(
-            f"Cannot read the mapping file {path}: {exc.strerror or exc}. Pass the path of "
-            "an existing YAML file with --mapping."
-        ) from exc
-    except UnicodeDecodeError as exc:
-        raise MappingError(
-            f"Mapping file {path} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
-            f"offset {exc.start}). Save it as UTF-8 YAML."
+            f"Cannot read the mapping file {path}: {read_problem(exc)}. Pass the path of a "
+            "UTF-8 YAML file with --mapping."
         ) from exc
     except yaml.YAMLError as exc:
         raise MappingError(
-            f"Mapping file {path} is not valid YAML{_yaml_position(exc)}: "
-            f"{getattr(exc, 'problem', None) or exc}. Fix the file; a mapping looks like "
-            "'case: CaseID'."
+            f"Mapping file {path} is not valid YAML at {yaml_problem(exc)}. Fix the file; a "
+            "mapping looks like 'case: CaseID'."
         ) from exc
-
-
-def _yaml_position(exc: yaml.YAMLError) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    if mark is None:
-        return ""
-    return f" at line {mark.line + 1} column {mark.column + 1}"
 
 
 def mapping_from_dict(data: Mapping[str, Any]) -> LogMapping:

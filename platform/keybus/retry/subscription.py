@@ -21,6 +21,7 @@ from keybus.retry.policy import RetryPolicy
 from keybus.retry.record import InboundRecord
 from keybus.retry.specs import retry_topic_specs
 from keybus.routing import PatternError, compile_pattern, parse_pattern, routing_document
+from keybus.textfiles import read_problem, yaml_problem
 from keybus.topics import TopicSpec
 
 __all__ = ["ForwardHandler", "Subscription", "load_subscriptions", "subscription_topic_specs"]
@@ -206,11 +207,17 @@ def load_subscriptions(path: Path) -> list[Subscription]:
             message names the file and each invalid field.
     """
     try:
-        document = yaml.safe_load(path.read_text())
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise RetryConfigError(f"Subscriptions file {path} does not exist.") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RetryConfigError(
+            f"Cannot read the subscriptions file {path}: {read_problem(exc)}."
+        ) from exc
     except yaml.YAMLError as exc:
-        raise RetryConfigError(f"Subscriptions file {path} is not valid YAML: {exc}") from exc
+        raise RetryConfigError(
+            f"Subscriptions file {path} is not valid YAML at {yaml_problem(exc)}. Fix the file."
+        ) from exc
     items = (document or {}).get("subscriptions") if isinstance(document, dict) else None
     if not isinstance(items, list):
         raise RetryConfigError(

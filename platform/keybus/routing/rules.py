@@ -15,6 +15,7 @@ from keybus.routing.errors import PatternError, RulesFileError
 from keybus.routing.matcher import CompiledPatterns, compile_pattern
 from keybus.routing.pattern import Pattern, parse_pattern
 from keybus.routing.transform import InputTransformer, TransformError
+from keybus.textfiles import read_problem, yaml_problem
 from keybus.types import TopicName
 
 __all__ = ["Rule", "RuleSet", "load_rules", "rules_from_data"]
@@ -289,12 +290,12 @@ def load_rules(path: Path | str) -> RuleSet:
             "reads the path from KEYBUS_RULES_FILE.",
             file=origin,
         ) from exc
-    except OSError as exc:
-        raise RulesFileError(f"cannot read the file: {exc.strerror}", file=origin) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RulesFileError(f"cannot read the file: {read_problem(exc)}", file=origin) from exc
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise RulesFileError(f"not valid YAML: {exc}", file=origin) from exc
+        raise RulesFileError(f"not valid YAML at {yaml_problem(exc)}", file=origin) from exc
     ruleset = rules_from_data(data, origin=origin)
     logger.info("loaded rules file=%s rules=%d", origin, len(ruleset))
     return ruleset

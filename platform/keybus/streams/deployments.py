@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 from keybus.errors import ConfigurationError
 from keybus.sourcing.settings import SourcingSettings
 from keybus.streams.settings import EnricherSettings, StreamSettings
+from keybus.textfiles import read_problem, yaml_problem
 
 __all__ = [
     "TOPOLOGY_SETTINGS",
@@ -93,11 +94,17 @@ class DeploymentFile(BaseModel):
 def load_deployments(path: Path) -> DeploymentFile:
     """Load and validate a processors file, naming the file and the place of any error."""
     try:
-        document = yaml.safe_load(path.read_text())
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ConfigurationError(f"Processors file {path} does not exist.") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigurationError(
+            f"Cannot read the processors file {path}: {read_problem(exc)}."
+        ) from exc
     except yaml.YAMLError as exc:
-        raise ConfigurationError(f"Processors file {path} is not valid YAML: {exc}") from exc
+        raise ConfigurationError(
+            f"Processors file {path} is not valid YAML at {yaml_problem(exc)}. Fix the file."
+        ) from exc
     try:
         return DeploymentFile.model_validate(document)
     except ValidationError as exc:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from keybus.textfiles import read_problem, yaml_problem
 from keybus.topics.configs import config_problems
 from keybus.topics.errors import TopicSpecError
 
@@ -75,13 +76,17 @@ def load_topics(path: Path) -> list[TopicSpec]:
             enum-like one. The message names the file, the place in it and the rule.
     """
     try:
-        document = yaml.safe_load(path.read_text())
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise TopicSpecError(
             f"Topics file {path} does not exist. Create it or pass --file."
         ) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TopicSpecError(f"Cannot read the topics file {path}: {read_problem(exc)}.") from exc
     except yaml.YAMLError as exc:
-        raise TopicSpecError(f"Topics file {path} is not valid YAML: {exc}") from exc
+        raise TopicSpecError(
+            f"Topics file {path} is not valid YAML at {yaml_problem(exc)}. Fix the file."
+        ) from exc
     try:
         specs = TopicsFile.model_validate(document if document is not None else {}).topics
     except ValidationError as exc:

@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from keybus.errors import ConfigurationError
 from keybus.registry.server.avro import COMPATIBILITY_LEVELS
 from keybus.settings import DEFAULT_REGION, local_bootstrap_servers, region_settings
+from keybus.textfiles import read_problem
 
 __all__ = ["ROLES", "RegistrySettings", "User", "load_users"]
 
@@ -89,10 +90,10 @@ class User:
 def load_users(path: Path) -> dict[str, User]:
     """Read `user:password:role` lines, skipping blank lines and `#` comments."""
     try:
-        text = path.read_text()
-    except OSError as exc:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
         raise ConfigurationError(
-            f"Cannot read the auth file {path}: {exc.strerror}. Give --auth-file (or "
+            f"Cannot read the auth file {path}: {read_problem(exc)}. Give --auth-file (or "
             "KEYBUS_REGISTRY_AUTH_FILE) a readable file of `user:password:role` lines."
         ) from exc
     users: dict[str, User] = {}
