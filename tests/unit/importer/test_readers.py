@@ -150,3 +150,42 @@ def test_row_cache_within_bound_keeps_rows(tmp_path: Path) -> None:
 
     assert cache.complete
     assert list(cache.rows()) == kept
+
+
+def test_csv_row_with_invalid_bytes_marked(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv"
+    path.write_bytes(
+        b"case,activity,time\n"
+        b"c1,start,2024-01-01T00:00:00Z\n"
+        b"c1,\xff\xfeend,2024-01-01T01:00:00Z\n"
+        b"c1,close,2024-01-01T02:00:00Z\n"
+    )
+
+    rows = list(open_log(path).rows())
+
+    assert [row.error is None for row in rows] == [True, False, True]
+    assert rows[1].error == "line 3 is not UTF-8 text: byte 0xff in field 2"
+    assert rows[1].values["activity"] == "\ufffd\ufffdend"
+    assert rows[2].values["activity"] == "close"
+
+
+def test_csv_header_with_invalid_bytes_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv"
+    path.write_bytes(b"case,activit\xe9,time\nc1,start,2024-01-01T00:00:00Z\n")
+
+    with pytest.raises(LogFormatError) as raised:
+        list(open_log(path).rows())
+
+    assert "(line 1) is not UTF-8 text: byte 0xe9 in field 2" in raised.value.message
+    assert "iconv -f LATIN1 -t UTF-8" in raised.value.message
+
+
+def test_truncated_gzip_csv_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv.gz"
+    whole = gzip.compress(b"case,activity,time\n" + b"c1,start,2024-01-01T00:00:00Z\n" * 5000)
+    path.write_bytes(whole[: len(whole) // 2])
+
+    with pytest.raises(LogFormatError) as raised:
+        list(open_log(path).rows())
+
+    assert f"CSV file {path} cannot be read after line" in raised.value.message
