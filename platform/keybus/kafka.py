@@ -135,7 +135,7 @@ def _port(text: str) -> int | None:
 
 
 MAX_TOPIC_NAME_LENGTH = 249
-"""Longest topic name Kafka accepts (Topic.MAX_NAME_LENGTH in Apache Kafka 4.1)."""
+"""Maximum length of a topic name (MAX_NAME_LENGTH of Kafka's internals.Topic class)."""
 
 _TOPIC_NAME = re.compile(r"[a-zA-Z0-9._-]+")
 
@@ -144,7 +144,7 @@ def check_topic_name(name: str, setting: str) -> None:
     """Raise unless `name` is a topic name Kafka accepts.
 
     Kafka takes 1 to 249 ASCII letters, digits, `.`, `_` and `-`, except the names `.`
-    and `..` (Apache Kafka 4.1, `org.apache.kafka.common.internals.Topic.validate`).
+    and `..`, the rule of `org.apache.kafka.common.internals.Topic.validate` in Kafka.
 
     Args:
         setting: the option that gave the name, for the error message.

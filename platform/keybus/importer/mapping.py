@@ -209,7 +209,7 @@ def _read_yaml(path: Path) -> Any:
         ) from exc
     except yaml.YAMLError as exc:
         raise MappingError(
-            f"Mapping file {path} is not valid YAML at {yaml_problem(exc)}. Fix the file; a "
+            f"Mapping file {path} is not valid YAML at {yaml_problem(exc)}. Fix the file. A "
             "mapping looks like 'case: CaseID'."
         ) from exc
 

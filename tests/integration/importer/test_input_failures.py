@@ -97,7 +97,7 @@ def test_registry_down_creates_no_topic(
     assert f"{target}.import-progress" not in topics
 
 
-def test_registry_down_on_mixed_topic_import_creates_no_topic(
+def test_mixed_import_registry_down_no_topic(
     kafka: KafkaEndpoint, kafka_admin: AdminClient, tmp_path: Path
 ) -> None:
     log = tmp_path / "orders.csv"

@@ -29,8 +29,8 @@ logger = logging.getLogger(__name__)
 _BATCH_SIZE = 500
 
 CATCH_UP_STALL_S = 30.0
-"""Seconds `catch_up` waits without any position moving before it takes Kafka as gone; the
-same as the 30 s metadata timeout of most keybus commands."""
+"""Seconds `catch_up` waits without any position moving before it takes Kafka as lost. It
+equals the 30 s metadata timeout of most keybus commands."""
 
 
 @dataclass(frozen=True)
