@@ -238,11 +238,6 @@ _BINARY = b"\xae\xff\x00binary"
         (["rules", "check"], _BINARY, "rules file {path}: cannot read the file: it is not UTF-8"),
         (["deploy", "up", "-f"], _BAD_YAML, "Processors file {path} is not valid YAML at line 2"),
         (["deploy", "up", "-f"], _BINARY, "Cannot read the processors file {path}: it is not"),
-        (
-            ["registry", "serve", "--auth-file"],
-            _BINARY,
-            "Cannot read the auth file {path}: it is not UTF-8 text (byte 0xae at offset 0)",
-        ),
     ],
 )
 def test_unreadable_config_file_named(
