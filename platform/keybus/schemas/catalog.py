@@ -15,6 +15,7 @@ from keybus.errors import KeybusError, clause
 from keybus.serde.defaults import PRIMITIVE_TYPES
 from keybus.serde.naming import SubjectStrategy, topic_record_name_strategy
 from keybus.serde.schema import ParsedSchema, parse_schema
+from keybus.textfiles import read_problem
 from keybus.types import EventType, Subject, TopicName
 
 __all__ = [
@@ -159,6 +160,11 @@ def _read_json(path: Path) -> dict[str, Any]:
     except (OSError, json.JSONDecodeError) as exc:
         raise CatalogError(
             f"Cannot read schema file {path}: {clause(exc)}. Fix the file.", path=path
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise CatalogError(
+            f"Cannot read schema file {path}: {read_problem(exc)}. Save it as UTF-8 JSON.",
+            path=path,
         ) from exc
     if not isinstance(loaded, dict) or loaded.get("type") not in _NAMED_KINDS:
         raise CatalogError(

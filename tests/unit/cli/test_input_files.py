@@ -253,3 +253,15 @@ def test_unreadable_config_file_named(
     error = _single_error([*filled, str(path)])
 
     assert expected.format(path=path) in error
+
+
+@pytest.mark.parametrize("command", ["register", "check", "codegen"])
+def test_binary_catalog_schema_named(command: str, tmp_path: Path) -> None:
+    catalog = tmp_path / "avro"
+    catalog.mkdir()
+    schema = catalog / "com.example.Broken.avsc"
+    schema.write_bytes(b"\xda\xff{}")
+
+    error = _single_error(["schemas", command, "--catalog", str(catalog)])
+
+    assert f"Cannot read schema file {schema}: it is not UTF-8 text (byte 0xda" in error
