@@ -14,7 +14,7 @@ from confluent_kafka import KafkaException
 from rich.markup import escape
 from rich.table import Table
 
-from keybus.cli.console import console, fail
+from keybus.cli.console import console, error_console, fail
 from keybus.cli.options import BootstrapServersOption, RegistryOption
 from keybus.cli.paths import check_output_path, database_error
 from keybus.cluster.process import holder_text, is_port_free
@@ -173,7 +173,7 @@ def _serve(
     stop = threading.Event()
     follower_model = EventLogProjection(model.path)
     follower = threading.Thread(
-        target=replay_projection,
+        target=_follow,
         kwargs={
             "projection": follower_model,
             "bootstrap_servers": bootstrap_servers,
@@ -192,3 +192,30 @@ def _serve(
         stop.set()
         follower.join(timeout=10.0)
         follower_model.close()
+
+
+def _follow(
+    *,
+    projection: EventLogProjection,
+    bootstrap_servers: str,
+    registry_url: str,
+    topic: str,
+    stop: threading.Event,
+) -> None:
+    """Follow `topic` until `stop` is set; report a failure instead of raising in the thread."""
+    try:
+        replay_projection(
+            projection,
+            bootstrap_servers=bootstrap_servers,
+            registry_url=registry_url,
+            topic=topic,
+            stop=stop,
+        )
+    except (KeybusError, KafkaException, TimeoutError, sqlite3.Error) as exc:
+        error_console.print(
+            f"[bold red]error:[/] following {escape(topic)} stopped: "
+            f"{escape(clause(exc))}. The server keeps serving the projection as it was; "
+            "restart the command once Kafka is reachable again.",
+            highlight=False,
+            soft_wrap=True,
+        )
