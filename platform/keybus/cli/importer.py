@@ -160,8 +160,8 @@ def import_log(  # noqa: PLR0917 - Typer takes one parameter per option
         log = open_log(file, _format(log_format))
         if schema_out is not None:
             check_output_path(schema_out, "--schema-out")
-        if rejects is not None and not dry_run:
-            check_output_path(rejects, "--rejects")
+        if not dry_run:
+            check_output_path(rejects or _default_rejects(log.name), "--rejects")
         plan = plan_import(
             log,
             mapping,
@@ -180,7 +180,7 @@ def import_log(  # noqa: PLR0917 - Typer takes one parameter per option
             partitions=partitions,
             replication_factor=replication_factor,
             progress_topic=progress_topic,
-            rejects_path=rejects or Path(f"{log.name}.rejects.jsonl"),
+            rejects_path=rejects or _default_rejects(log.name),
             subject_strategy=subject_strategy,
             allow_mixed_topic=allow_mixed_topic,
         )
@@ -199,6 +199,10 @@ def import_log(  # noqa: PLR0917 - Typer takes one parameter per option
             "so the import published no event. The reasons are in "
             f"{_rejects_file(result, options)}."
         )
+
+
+def _default_rejects(log_name: str) -> Path:
+    return Path(f"{log_name}.rejects.jsonl")
 
 
 def _rejects_file(result: ImportResult, options: ImportOptions) -> str:

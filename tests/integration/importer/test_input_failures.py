@@ -124,3 +124,31 @@ def test_mixed_import_registry_down_no_topic(
     topics = kafka_admin.list_topics(timeout=30).topics
     assert target not in topics
     assert f"{target}.import-progress" not in topics
+
+
+def test_event_log_replay_on_non_database_named(
+    kafka: KafkaEndpoint, schema_registry: str, topic: TopicFactory, tmp_path: Path
+) -> None:
+    database = tmp_path / "junk.sqlite"
+    database.write_bytes(b"not a database" * 300)
+
+    result = CliRunner().invoke(
+        app,
+        [
+            "event-log",
+            "replay",
+            "--topic",
+            topic(partitions=1),
+            "--db",
+            str(database),
+            "--bootstrap-servers",
+            kafka.bootstrap_servers,
+            "--registry",
+            schema_registry,
+        ],
+    )
+
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert result.exit_code == 1, result.output
+    assert len(errors) == 1, result.output
+    assert f"SQLite database {database} (--db) cannot be used: file is not a database" in errors[0]
