@@ -25,7 +25,7 @@ from keybus.serde.runtime import describe_value
 from keybus.serde.schema import ParsedSchema, parse_schema
 from keybus.serde.unions import rename_branches, tag_union_branches
 from keybus.serde.wire import frame_header, unframe
-from keybus.types import SchemaId, Subject
+from keybus.types import SchemaId, Subject, check_topic_name
 
 __all__ = ["AvroDeserializer", "AvroSerializer", "Decoded", "SchemaRegistry", "corrupt_body_error"]
 
@@ -101,7 +101,11 @@ class AvroSerializer:
         return SchemaId(int.from_bytes(self.header(topic)[1:], "big"))
 
     def header(self, topic: str) -> bytes:
-        """Return the 5-byte wire-format header for `topic`, resolving the id on first use."""
+        """Return the 5-byte wire-format header for `topic`, resolving the id on first use.
+
+        Raises:
+            InvalidTopicNameError: Kafka would reject `topic`; nothing is registered.
+        """
         header = self._headers.get(topic)
         if header is None:
             header = frame_header(self._resolve_id(topic))
@@ -156,6 +160,8 @@ class AvroSerializer:
             ) from exc
 
     def _resolve_id(self, topic: str) -> SchemaId:
+        # Before the registry, so that a topic Kafka rejects leaves no subject behind.
+        check_topic_name(topic)
         subject = self.subject(topic)
         if self.auto_register:
             return self.registry.register(subject, self.schema.text)
