@@ -111,9 +111,9 @@ def _invalid_schema_error(text: str, loaded: Any, exc: Exception) -> InvalidSche
     is used whenever it also rejects the schema.
     """
     # Imported here because keybus.schemas imports this module for its catalog.
-    from keybus.schemas.avro import parse_avro
-    from keybus.schemas.errors import InvalidSchemaError as RegistrySchemaError
-    from keybus.schemas.parser import HINT_REFERENCE
+    from keybus.schemas.avro import parse_avro  # noqa: PLC0415
+    from keybus.schemas.errors import InvalidSchemaError as RegistrySchemaError  # noqa: PLC0415
+    from keybus.schemas.parser import HINT_REFERENCE  # noqa: PLC0415
 
     name = _top_name(loaded, "")
     try:
