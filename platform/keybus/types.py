@@ -77,9 +77,9 @@ def check_topic_name(topic: str) -> TopicName:
         invalid = [repr(char) for char in dict.fromkeys(topic) if not _TOPIC_NAME.fullmatch(char)]
         listed = invalid[0] if len(invalid) == 1 else f"{', '.join(invalid[:-1])} and {invalid[-1]}"
         problem = f"it contains {listed}"
-    shown = topic if len(topic) <= 80 else topic[:77] + "..."
+    excerpt = topic if len(topic) <= 80 else topic[:77] + "..."
     raise InvalidTopicNameError(
-        f"Topic name {shown!r} is invalid because {problem}. {_TOPIC_NAME_RULE}. "
+        f"Topic name {excerpt!r} is invalid because {problem}. {_TOPIC_NAME_RULE}. "
         "Choose a name that follows this rule.",
         topic=topic,
     )

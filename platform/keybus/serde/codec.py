@@ -47,8 +47,8 @@ class SchemaRegistry(Protocol):
 
 
 _VALIDATION_ERRORS = (ValidationError, ValueError, TypeError, AttributeError, OverflowError)
-"""What fastavro's `validate` raises for a bad value: ValidationError, or for logical
-types, the error of the conversion that failed."""
+"""The exceptions fastavro's `validate` raises for a bad value. For logical types it raises
+the error of the conversion that failed instead of ValidationError."""
 
 
 class AvroSerializer:
@@ -168,8 +168,8 @@ class AvroSerializer:
         first = exc.errors[0] if isinstance(exc, ValidationError) and exc.errors else None
         if first is None:
             reason = f"fastavro's validation raised {type(exc).__name__}: {clause(exc)}"
-            whole = ValueRejectedError(datum, "value of the schema", reason)
-            return rejection_error(whole, self.schema)
+            rejection = ValueRejectedError(datum, "value of the schema", reason)
+            return rejection_error(rejection, self.schema)
         reported = ValueRejectedError(first.datum, _describe(first.schema))
         field = str(first.field).removeprefix(f"{self.schema.name}.")
         if field and field != "None":

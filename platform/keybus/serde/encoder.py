@@ -129,7 +129,7 @@ class _EncoderWriter:
         source.add(2, "raise rejected from error")
 
     def attribute(self, record: Mapping[str, Any], name: str) -> str | None:
-        """Return the attribute that holds field `name` of a model, or None for mappings."""
+        """Return the attribute that contains field `name` of a model, or None for mappings."""
         if self.field_attribute is None:
             return None
         return self.field_attribute(record["name"], name)
@@ -549,10 +549,10 @@ _LOGICAL_CONDITIONS = {
 }
 
 
-def _listed(symbols: list[str], shown: int = 8) -> str:
-    """Return enum symbols for a message, the first `shown` of them when there are more."""
-    text = ", ".join(repr(symbol) for symbol in symbols[:shown])
-    return text if len(symbols) <= shown else f"{text} and {len(symbols) - shown} more"
+def _listed(symbols: list[str], limit: int = 8) -> str:
+    """Return enum symbols for a message, the first `limit` of them when there are more."""
+    text = ", ".join(repr(symbol) for symbol in symbols[:limit])
+    return text if len(symbols) <= limit else f"{text} and {len(symbols) - limit} more"
 
 
 def _node_values(node: Mapping[str, Any]) -> dict[str, Any]:

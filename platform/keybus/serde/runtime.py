@@ -64,7 +64,7 @@ class ValueRejectedError(Exception):
     Attributes:
         value: the rejected value, or MISSING for an absent field without a default.
         expected: the Avro type the value should have, such as `int (from 0 to 9)`.
-        reason: why the value is not of that type, when its type alone does not say.
+        reason: why the value is not of that type, when the type alone does not explain it.
         fix: what to do instead, when giving a value of `expected` is not enough.
     """
 
@@ -117,7 +117,7 @@ def rejected_field_by_error(
 ) -> ValueRejectedError:
     """Build the rejection for an error Python raised while encoding a record field.
 
-    `fields` maps each field name to the attribute that holds it (None when the record
+    `fields` maps each field name to the attribute that contains it (None when the record
     is a mapping) and the field's Avro type. The value is read again here, on the error
     path only, so that the message shows the field's value and not the whole record.
     """
