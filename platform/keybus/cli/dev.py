@@ -106,16 +106,16 @@ def check_up_ports(clusters: list[LocalKafka], registries: list[LocalRegistry]) 
         ConfigurationError: two stopped processes are set to the same port.
         ClusterPortMismatchError, RegistryPortMismatchError: a running process uses
             another port than its setting.
-        PortInUseError, RegistryPortInUseError: another process holds a port.
+        PortInUseError, RegistryPortInUseError: another process listens on a port.
     """
-    wanted: dict[int, str] = {}
+    assigned: dict[int, str] = {}
     for port, variable in _ports_to_bind(clusters, registries):
-        if port in wanted:
+        if port in assigned:
             raise ConfigurationError(
-                f"Port {port} is set both by {wanted[port]} and by {variable}, but each "
+                f"Port {port} is set both by {assigned[port]} and by {variable}, but each "
                 "process needs a port of its own. Set one of them to another free port."
             )
-        wanted[port] = variable
+        assigned[port] = variable
     for cluster, registry in zip(clusters, registries, strict=True):
         cluster.check_ports()
         registry.check_port()
@@ -137,7 +137,7 @@ def _ports_to_bind(
 
 
 def _start_all(clusters: list[LocalKafka], registries: list[LocalRegistry]) -> None:
-    """Start each region's Kafka and registry; on any failure stop what this call started."""
+    """Start each region's Kafka and registry, and stop what this call started if a step fails."""
     started: list[LocalKafka | LocalRegistry] = []
     started_pids: list[int | None] = []
     try:
@@ -239,8 +239,9 @@ def _kafka_address(cluster: LocalKafka, notes: list[str]) -> str:
     notes.append(
         f"{cluster.name} Kafka runs on {address} (controller port {running[1]}), but "
         f"{' and '.join(differing)}. Commands that use these settings connect to the wrong "
-        "port. Set them to the running ports, or run "
-        f"`keybus dev down --regions {cluster.name}` and `keybus dev up` to move it."
+        "port. Set the variables to the running ports, or run "
+        f"`keybus dev down --regions {cluster.name}` and `keybus dev up --regions "
+        f"{cluster.name}` to move it."
     )
     return f"{address} [yellow](setting: {cluster.port})[/]"
 
@@ -256,7 +257,8 @@ def _registry_address(registry: LocalRegistry, notes: list[str]) -> str:
     notes.append(
         f"{registry.name} registry runs at {running_url}, but {setting}. Commands that use "
         "this setting connect to the wrong port. Set it to the running port, or run "
-        f"`keybus dev down --regions {registry.name}` and `keybus dev up` to move it."
+        f"`keybus dev down --regions {registry.name}` and `keybus dev up --regions "
+        f"{registry.name}` to move it."
     )
     return f"{running_url} [yellow](setting: {registry.port})[/]"
 

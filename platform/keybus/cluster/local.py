@@ -244,7 +244,7 @@ class LocalKafka:
 
         Raises:
             ClusterPortMismatchError: the cluster already runs on other ports.
-            PortInUseError: the cluster is stopped and another process holds a port.
+            PortInUseError: the cluster is stopped and another process listens on a port.
         """
         pid = self.pid()
         if pid is None:
@@ -260,7 +260,7 @@ class LocalKafka:
     def wait_until_ready(self) -> None:
         """Block until the broker responds to a metadata request, or raise with its log.
 
-        Stops nothing: on a timeout the broker is left as it is.
+        It stops nothing, so a broker that times out is left running.
         """
         deadline = time.monotonic() + self.start_timeout_s
         admin = AdminClient({"bootstrap.servers": self.bootstrap_servers, "log_level": 0})
@@ -346,7 +346,7 @@ class LocalKafka:
         return [*self._java_prefix(java), _MAIN_CLASS, str(self.properties_path)]
 
     def _stop_started(self, pid: int) -> None:
-        """Kill the broker `pid` that this process spawned, and clear the pid file if it is its."""
+        """Kill the broker `pid` that this call spawned, and remove the pid file if it names it."""
         logger.info("stopping kafka that failed to start cluster=%s pid=%s", self.name, pid)
         stop_pid(pid, str(self.properties_path), self.stop_timeout_s, kill=True)
         if read_pid(self.pid_file) == pid:

@@ -219,7 +219,7 @@ class LocalMirrorMaker:
         self._raise_start_error(f"no '{_STARTED_LINE}' line within {self.start_timeout_s:.0f} s")
 
     def _stop_started(self, pid: int) -> None:
-        """Kill the process `pid` that this object spawned, and clear the pid file if it is its."""
+        """Kill the process `pid` that this call spawned, and remove the pid file if it names it."""
         logger.info("stopping mirrormaker that failed to start name=%s pid=%s", self.name, pid)
         stop_pid(pid, str(self.properties_path), self.stop_timeout_s, kill=True)
         if read_pid(self.pid_file) == pid:

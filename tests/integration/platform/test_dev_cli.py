@@ -188,15 +188,15 @@ def test_dev_up_taken_registry_port_starts_nothing(dev_env: dict[str, str]) -> N
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
-        taken = holder.getsockname()[1]
-        env = dict(dev_env, KEYBUS_EAST_REGISTRY_PORT=str(taken))
+        held_port = holder.getsockname()[1]
+        env = dict(dev_env, KEYBUS_EAST_REGISTRY_PORT=str(held_port))
 
         began = time.monotonic()
         result = _run(["dev", "up"], env)
         elapsed_s = time.monotonic() - began
 
     assert result.returncode == 1
-    assert f"port {taken} on 127.0.0.1 is already in use" in result.stderr
+    assert f"port {held_port} on 127.0.0.1 is already in use" in result.stderr
     assert "KEYBUS_EAST_REGISTRY_PORT" in result.stderr
     assert elapsed_s < 15.0
     assert not (cluster_folder / "kafka.pid").exists()

@@ -55,7 +55,7 @@ def _write_listeners(properties_path: Path, port: int, controller_port: int) -> 
 
 @pytest.fixture
 def running_east(tmp_path: Path) -> Iterator[tuple[LocalKafka, int]]:
-    """Yield cluster east as its running process sees it, and that process's pid."""
+    """Yield cluster east on the ports its running process uses, and that process's pid."""
     cluster = _cluster(tmp_path, "east", free_port(), free_port())
     _write_listeners(cluster.properties_path, cluster.port, cluster.controller_port)
     process = subprocess.Popen(

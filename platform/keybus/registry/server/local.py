@@ -139,7 +139,7 @@ class LocalRegistry:
 
         Raises:
             RegistryPortMismatchError: the registry already runs on another port.
-            RegistryPortInUseError: the registry is stopped and another process holds
+            RegistryPortInUseError: the registry is stopped and another process listens on
                 the port.
         """
         pid = self.pid()
