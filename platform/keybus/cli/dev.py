@@ -84,9 +84,7 @@ def up(regions: RegionsOption = None, mirror: MirrorOption = None) -> None:
         clusters = [region_cluster(name) for name in names]
         registries = [region_registry(name) for name in names]
         check_up_ports(clusters, registries)
-        _start_all(clusters, registries)
-        if topology is not None:
-            mirror_cli.start_dev_mirror(topology, names)
+        _start_all(clusters, registries, topology)
     except KeybusError as exc:
         fail(exc)
     for cluster, registry in zip(clusters, registries, strict=True):
@@ -136,8 +134,14 @@ def _ports_to_bind(
     return ports
 
 
-def _start_all(clusters: list[LocalKafka], registries: list[LocalRegistry]) -> None:
-    """Start each region's Kafka and registry, and stop what this call started if a step fails."""
+def _start_all(
+    clusters: list[LocalKafka], registries: list[LocalRegistry], topology: str | None
+) -> None:
+    """Start each region's Kafka and registry, then MirrorMaker when `topology` is set.
+
+    When a step fails, the Kafka and registry processes that this call started are
+    stopped again. A failed MirrorMaker stops itself.
+    """
     started: list[LocalKafka | LocalRegistry] = []
     started_pids: list[int | None] = []
     try:
@@ -151,6 +155,8 @@ def _start_all(clusters: list[LocalKafka], registries: list[LocalRegistry]) -> N
                 if _start_registry(progress, registry):
                     started.append(registry)
                     started_pids.append(registry.pid())
+        if topology is not None:
+            mirror_cli.start_dev_mirror(topology, [cluster.name for cluster in clusters])
     except BaseException:
         for process, pid in reversed(list(zip(started, started_pids, strict=True))):
             _stop_started(process, pid)

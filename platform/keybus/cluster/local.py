@@ -180,7 +180,7 @@ class LocalKafka:
     def status(self) -> ClusterStatus:
         """Describe this cluster for status reports."""
         pid = self.pid()
-        running_ports = self.running_ports() if pid is not None else None
+        running_ports = self.running_ports()
         address = self.bootstrap_servers
         if running_ports is not None:
             address = f"127.0.0.1:{running_ports[0]}"
@@ -209,11 +209,12 @@ class LocalKafka:
             BrokerStartError: the broker exited or did not respond in time.
         """
         report = on_progress or (lambda _message: None)
-        self.check_ports()
         if self.is_running():
+            self.check_ports()
             self.wait_until_ready()
             return False
         java = find_java()
+        self.check_ports()
         assert self.distribution is not None
         if not self.distribution.is_fetched():
             report(f"Fetching Apache Kafka {self.distribution.version} jars with Maven")

@@ -18,9 +18,12 @@ import pytest
 from typer.testing import CliRunner
 
 from keybus.cli import app
+from keybus.cli import dev as dev_cli
+from keybus.cli import mirror as mirror_cli
 from keybus.cli.dev import check_up_ports
 from keybus.cli.mirror import check_dev_mirror, dev_mirror
 from keybus.cluster import ClusterPortMismatchError, region_cluster
+from keybus.cluster.process import pid_alive
 from keybus.errors import ConfigurationError
 from keybus.registry.server.local import (
     RegistryPortInUseError,
@@ -61,10 +64,13 @@ def fakes() -> Iterator[FakeProcesses]:
 
 
 @pytest.fixture
-def west_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """Set KEYBUS_HOME and free ports for region west, and return them as variables."""
+def region_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Set KEYBUS_HOME and free ports for both regions, and return them as variables."""
     env = {
         "KEYBUS_HOME": str(tmp_path),
+        "KEYBUS_EAST_KAFKA_PORT": str(free_port()),
+        "KEYBUS_EAST_CONTROLLER_PORT": str(free_port()),
+        "KEYBUS_EAST_REGISTRY_PORT": str(free_port()),
         "KEYBUS_WEST_KAFKA_PORT": str(free_port()),
         "KEYBUS_WEST_CONTROLLER_PORT": str(free_port()),
         "KEYBUS_WEST_REGISTRY_PORT": str(free_port()),
@@ -92,10 +98,10 @@ def _run_west_registry(fakes: FakeProcesses) -> int:
 
 
 def test_status_shows_running_kafka_address(
-    fakes: FakeProcesses, west_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    fakes: FakeProcesses, region_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _run_west_kafka(fakes)
-    running_port = west_env["KEYBUS_WEST_KAFKA_PORT"]
+    running_port = region_env["KEYBUS_WEST_KAFKA_PORT"]
     other_port = str(free_port())
     monkeypatch.setenv("KEYBUS_WEST_KAFKA_PORT", other_port)
 
@@ -108,11 +114,11 @@ def test_status_shows_running_kafka_address(
 
 
 def test_status_shows_running_registry_url(
-    fakes: FakeProcesses, west_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    fakes: FakeProcesses, region_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _run_west_kafka(fakes)
     _run_west_registry(fakes)
-    running_port = west_env["KEYBUS_WEST_REGISTRY_PORT"]
+    running_port = region_env["KEYBUS_WEST_REGISTRY_PORT"]
     other_port = str(free_port())
     monkeypatch.setenv("KEYBUS_WEST_REGISTRY_PORT", other_port)
 
@@ -124,7 +130,7 @@ def test_status_shows_running_registry_url(
 
 
 def test_status_without_mismatch_has_no_note(
-    fakes: FakeProcesses, west_env: dict[str, str]
+    fakes: FakeProcesses, region_env: dict[str, str]
 ) -> None:
     _run_west_kafka(fakes)
     _run_west_registry(fakes)
@@ -134,10 +140,10 @@ def test_status_without_mismatch_has_no_note(
     assert result.exit_code == 0, result.output
     assert "note:" not in result.output
     assert "setting:" not in result.output
-    assert f"http://127.0.0.1:{west_env['KEYBUS_WEST_REGISTRY_PORT']}" in result.output
+    assert f"http://127.0.0.1:{region_env['KEYBUS_WEST_REGISTRY_PORT']}" in result.output
 
 
-def test_status_shows_running_mirrormaker(fakes: FakeProcesses, west_env: dict[str, str]) -> None:
+def test_status_shows_running_mirrormaker(fakes: FakeProcesses, region_env: dict[str, str]) -> None:
     mirror = dev_mirror("active-passive", {"east": "127.0.0.1:1", "west": "127.0.0.1:2"})
     mirror.folder.mkdir(parents=True)
     mirror.properties_path.write_text(mirror.render_properties())
@@ -150,7 +156,7 @@ def test_status_shows_running_mirrormaker(fakes: FakeProcesses, west_env: dict[s
     assert str(mirror.log_path) in result.output
 
 
-def test_status_shows_stale_mirrormaker_pid_file(west_env: dict[str, str]) -> None:
+def test_status_shows_stale_mirrormaker_pid_file(region_env: dict[str, str]) -> None:
     mirror = dev_mirror()
     mirror.folder.mkdir(parents=True)
     mirror.pid_file.write_text("999999999\n")
@@ -161,7 +167,7 @@ def test_status_shows_stale_mirrormaker_pid_file(west_env: dict[str, str]) -> No
     assert "unknown topology" in result.output
 
 
-def test_status_without_mirrormaker_omits_it(west_env: dict[str, str]) -> None:
+def test_status_without_mirrormaker_omits_it(region_env: dict[str, str]) -> None:
     result = runner.invoke(app, ["dev", "status"])
 
     assert result.exit_code == 0, result.output
@@ -169,11 +175,9 @@ def test_status_without_mirrormaker_omits_it(west_env: dict[str, str]) -> None:
 
 
 def test_up_ports_reject_shared_port(
-    west_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    region_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("KEYBUS_EAST_KAFKA_PORT", str(free_port()))
-    monkeypatch.setenv("KEYBUS_EAST_CONTROLLER_PORT", str(free_port()))
-    monkeypatch.setenv("KEYBUS_EAST_REGISTRY_PORT", west_env["KEYBUS_WEST_KAFKA_PORT"])
+    monkeypatch.setenv("KEYBUS_EAST_REGISTRY_PORT", region_env["KEYBUS_WEST_KAFKA_PORT"])
     regions = ["east", "west"]
 
     with pytest.raises(ConfigurationError) as caught:
@@ -182,12 +186,12 @@ def test_up_ports_reject_shared_port(
         )
 
     message = str(caught.value)
-    assert f"Port {west_env['KEYBUS_WEST_KAFKA_PORT']} is set both by" in message
+    assert f"Port {region_env['KEYBUS_WEST_KAFKA_PORT']} is set both by" in message
     assert "KEYBUS_EAST_REGISTRY_PORT" in message
     assert "KEYBUS_WEST_KAFKA_PORT" in message
 
 
-def test_up_ports_reject_taken_registry_port(west_env: dict[str, str]) -> None:
+def test_up_ports_reject_taken_registry_port(region_env: dict[str, str]) -> None:
     registry = region_registry("west")
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
         holder.bind(("127.0.0.1", registry.port))
@@ -200,7 +204,7 @@ def test_up_ports_reject_taken_registry_port(west_env: dict[str, str]) -> None:
 
 
 def test_up_ports_reject_running_kafka_elsewhere(
-    fakes: FakeProcesses, west_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    fakes: FakeProcesses, region_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _run_west_kafka(fakes)
     monkeypatch.setenv("KEYBUS_WEST_CONTROLLER_PORT", str(free_port()))
@@ -212,11 +216,11 @@ def test_up_ports_reject_running_kafka_elsewhere(
 
 
 def test_up_ports_reject_running_registry_elsewhere(
-    fakes: FakeProcesses, west_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    fakes: FakeProcesses, region_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _run_west_kafka(fakes)
     pid = _run_west_registry(fakes)
-    running_port = west_env["KEYBUS_WEST_REGISTRY_PORT"]
+    running_port = region_env["KEYBUS_WEST_REGISTRY_PORT"]
     monkeypatch.setenv("KEYBUS_WEST_REGISTRY_PORT", str(free_port()))
 
     with pytest.raises(RegistryPortMismatchError) as caught:
@@ -227,7 +231,9 @@ def test_up_ports_reject_running_registry_elsewhere(
     assert f"set KEYBUS_WEST_REGISTRY_PORT={running_port}" in message
 
 
-def test_up_ports_accept_running_processes(fakes: FakeProcesses, west_env: dict[str, str]) -> None:
+def test_up_ports_accept_running_processes(
+    fakes: FakeProcesses, region_env: dict[str, str]
+) -> None:
     _run_west_kafka(fakes)
     _run_west_registry(fakes)
 
@@ -235,7 +241,7 @@ def test_up_ports_accept_running_processes(fakes: FakeProcesses, west_env: dict[
 
 
 def test_mirror_of_other_topology_is_rejected(
-    fakes: FakeProcesses, west_env: dict[str, str]
+    fakes: FakeProcesses, region_env: dict[str, str]
 ) -> None:
     mirror = dev_mirror("active-active", {"east": "127.0.0.1:1", "west": "127.0.0.1:2"})
     mirror.folder.mkdir(parents=True)
@@ -250,6 +256,33 @@ def test_mirror_of_other_topology_is_rejected(
     assert "--mirror active-active" in message
 
 
-def test_mirror_of_one_region_is_rejected(west_env: dict[str, str]) -> None:
+def test_mirror_of_one_region_is_rejected(region_env: dict[str, str]) -> None:
     with pytest.raises(ConfigurationError, match="needs two regions, got east"):
         check_dev_mirror("active-passive", ["east"])
+
+
+def test_up_failing_mirror_stops_started_processes(
+    fakes: FakeProcesses, region_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kafka_pid = _run_west_kafka(fakes)
+    registry_pid = _run_west_registry(fakes)
+    cluster = region_cluster("west")
+
+    def fail_mirror(topology: str, regions: list[str]) -> None:
+        raise ConfigurationError(f"MirrorMaker {topology} failed for {regions}")
+
+    # The fakes stand in for a Kafka and a registry that this `dev up` has just started.
+    monkeypatch.setattr(dev_cli, "_start", lambda _progress, _cluster: True)
+    monkeypatch.setattr(dev_cli, "_start_registry", lambda _progress, _registry: True)
+    monkeypatch.setattr(mirror_cli, "start_dev_mirror", fail_mirror)
+
+    result = runner.invoke(
+        app, ["dev", "up", "--regions", "east,west", "--mirror", "active-passive"]
+    )
+
+    assert result.exit_code == 1
+    assert "MirrorMaker active-passive failed" in result.output
+    assert f"stopped west Kafka (pid {kafka_pid})" in result.output
+    assert f"stopped west registry (pid {registry_pid})" in result.output
+    assert not pid_alive(kafka_pid, str(cluster.properties_path))
+    assert not pid_alive(registry_pid, "registry\x00serve")
