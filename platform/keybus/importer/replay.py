@@ -42,7 +42,7 @@ class ReplayStats:
 
     Attributes:
         applied: events applied to the figures.
-        skipped: records that are not event-log events.
+        skipped: records that could not be decoded or lack the event-log fields.
         skipped_by_reason: skipped records per reason, such as the decoding error type.
         reread: records read again that the figures included before the replay; they
             are not applied again.

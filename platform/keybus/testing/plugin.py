@@ -109,8 +109,8 @@ def create_topic(
                 raise
             if time.monotonic() > deadline:
                 raise TimeoutError(
-                    f"Topic {name} already exists, and no deletion freed the name within "
-                    f"{timeout_s} s. Delete the topic or create another name."
+                    f"Topic {name} already exists and was not deleted within {timeout_s} s. "
+                    "Delete the topic or create another name."
                 ) from exc
         time.sleep(_METADATA_POLL_S)
     _wait_for_metadata(
@@ -159,8 +159,8 @@ def _wait_for_metadata(
     deadline: float,
     message: str,
 ) -> None:
-    # Metadata of all topics, because a request for one named topic can create it where
-    # the broker allows automatic creation.
+    # Metadata of all topics: a request for one named topic may create it, because the
+    # admin client is a librdkafka producer handle, which allows automatic creation.
     while not condition(admin.list_topics(timeout=_ADMIN_TIMEOUT_S)):
         if time.monotonic() > deadline:
             raise TimeoutError(message)

@@ -1,8 +1,8 @@
 """The plugin's `topic` fixture and its helpers against the session's real Kafka.
 
-Nothing is faked: topics of one fixed name per test are created and deleted in a loop,
-and a separate pytest process runs a test that uses the fixture, several times in a
-row on the same broker, as a service repository would.
+Nothing is faked. Topics of one fixed name per test are created and deleted in a loop.
+Then a separate pytest process runs a test that uses the fixture, four times in a row
+on the same broker, as a service repository would.
 """
 
 from __future__ import annotations
