@@ -41,9 +41,10 @@ class Projection(ABC):
     `event_types` it reads, creates its tables in `create`, and changes them for each
     event in `apply`. The runner calls `apply` in stream order per partition, inside a
     transaction that also stores the stream positions, so every event is applied once
-    per build. `keybus replay --from TIME` reads the records from TIME again on top of
-    the current rows, and passes those the database includes already to `apply` again
-    only when `idempotent` is True.
+    per build. `keybus replay --from TIME` reads the records from TIME, or from the
+    stored position when that is earlier, again on top of the current rows. It passes
+    the records the database includes already to `apply` again only when `idempotent`
+    is True.
 
     Attributes:
         name: the projection's name in the registry, the CLI and the HTTP paths.
