@@ -27,6 +27,7 @@ from keybus.importer import (
     run_import,
 )
 from keybus.importer.job import DEFAULT_BATCH_ROWS
+from keybus.importer.limits import PRODUCER_DEFAULT_BYTES
 from keybus.importer.schema import load_schema
 from keybus.kafka import check_brokers
 
@@ -108,6 +109,13 @@ def import_log(  # noqa: PLR0917 - Typer takes one parameter per option
         typer.Option(help="JSON Lines file for rejected rows [<file name>.rejects.jsonl]."),
     ] = None,
     batch_rows: Annotated[int, typer.Option(help="Rows per transaction.")] = DEFAULT_BATCH_ROWS,
+    message_max_bytes: Annotated[
+        int,
+        typer.Option(
+            help="Largest record in bytes the producer sends (message.max.bytes). A row "
+            "whose record is larger than this or the topic's max.message.bytes is rejected."
+        ),
+    ] = PRODUCER_DEFAULT_BYTES,
     partitions: Annotated[int, typer.Option(help="Partitions when creating the topic.")] = 3,
     replication_factor: Annotated[int, typer.Option(help="Replication of created topics.")] = 1,
     progress_topic: Annotated[
@@ -166,6 +174,7 @@ def import_log(  # noqa: PLR0917 - Typer takes one parameter per option
             bootstrap_servers=bootstrap_servers,
             registry_url=registry,
             batch_rows=batch_rows,
+            message_max_bytes=message_max_bytes,
             partitions=partitions,
             replication_factor=replication_factor,
             progress_topic=progress_topic,

@@ -17,6 +17,12 @@ from confluent_kafka import KafkaException
 from keybus.events.cloudevents import Headers
 from keybus.importer.errors import ImportConflictError, LogFormatError
 from keybus.importer.events import EVENT_FIELDS, EventBuilder, EventFields, ImportStats, Reject
+from keybus.importer.limits import (
+    PRODUCER_DEFAULT_BYTES,
+    RECORD_OVERHEAD_BYTES,
+    RecordSizeLimit,
+    read_record_size_limit,
+)
 from keybus.importer.mapping import LogMapping
 from keybus.importer.progress import (
     Progress,
@@ -136,6 +142,8 @@ class ImportOptions:
         subject_strategy: "topic_record" (default), "topic" or "record".
         allow_mixed_topic: publish to a topic that already contains other events; by
             default a new import into such a topic raises MixedTopicError.
+        message_max_bytes: the producer's `message.max.bytes`. A row whose record is
+            larger than this or than the topic's `max.message.bytes` is rejected.
     """
 
     topic: str
@@ -148,6 +156,7 @@ class ImportOptions:
     rejects_path: Path | None = None
     subject_strategy: str = "topic_record"
     allow_mixed_topic: bool = False
+    message_max_bytes: int = PRODUCER_DEFAULT_BYTES
 
 
 @dataclass
@@ -230,6 +239,7 @@ class _ImportRun:
         # The importer's own record layout has a faster encoder than the generic one.
         self.encoder = EventRecordEncoder.for_schema(plan.schema, plan.parsed)
         self.published = 0
+        self.size_limit = RecordSizeLimit(options.message_max_bytes, None)
 
     def run(self, on_progress: ProgressCallback) -> ImportResult:
         # The transactional id is derived from topic and file, so the producer of a new
@@ -241,7 +251,10 @@ class _ImportRun:
             subject_strategy=self.options.subject_strategy,
             auto_register=True,
             transactional_id=f"keybus-import.{self.options.topic}.{self.log.sha256[:24]}",
-            config=IMPORT_PRODUCER_CONFIG,
+            config={
+                **IMPORT_PRODUCER_CONFIG,
+                "message.max.bytes": self.options.message_max_bytes,
+            },
         ) as producer:
             progress = read_progress(
                 self.options.bootstrap_servers,
@@ -253,6 +266,11 @@ class _ImportRun:
             if progress is None and not self.options.allow_mixed_topic:
                 self._check_target()
             self._ensure_topics()
+            self.size_limit = read_record_size_limit(
+                self.options.bootstrap_servers,
+                self.options.topic,
+                producer_bytes=self.options.message_max_bytes,
+            )
             serializer = AvroSerializer(
                 self.plan.parsed,
                 producer.registry,
@@ -370,11 +388,17 @@ class _ImportRun:
         """Yield the row number and record of each row after `resume_row`, or None for a reject.
 
         Earlier rows are built too but not yielded: they set the per-case sequence and
-        duplicate state, and their rejects are listed again.
+        duplicate state, and their rejects are listed again. A record over the size limit
+        is a reject. The key counts twice because the `ce_subject` header repeats it.
+
+        NOTE: a resumed import compares earlier rows with the limit of the current run, so
+        when the limit changed since the crash, the rejects listed for rows the earlier
+        run committed follow the new limit.
         """
         build = self.builder.build_fields
         encode = self._encoder(serializer)
         headers_for = self.headers.for_event
+        max_size = self.size_limit.max_bytes - RECORD_OVERHEAD_BYTES
         case_id, key = None, b""
         for source in self.plan.rows(self.log):
             fields = build(source)
@@ -385,13 +409,18 @@ class _ImportRun:
                 try:
                     value = encode(fields, header)
                 except SerializationError as exc:
-                    rejects.append(self._encoding_reject(source, fields, exc))
+                    rejects.append(self._event_reject(source, fields, exc.message))
                 else:
                     # Rows of one case are usually adjacent and share the case id string.
                     if fields[1] is not case_id:
                         case_id = fields[1]
                         key = case_id.encode()
-                    record = key, value, headers_for(fields[0], fields[3], case_id)
+                    if len(value) + 2 * len(key) > max_size:
+                        size = len(value) + 2 * len(key) + RECORD_OVERHEAD_BYTES
+                        reason = self.size_limit.reject_reason(size, self.options.topic)
+                        rejects.append(self._event_reject(source, fields, reason))
+                    else:
+                        record = key, value, headers_for(fields[0], fields[3], case_id)
             if source.row > resume_row:
                 yield source.row, record
 
@@ -405,12 +434,10 @@ class _ImportRun:
 
         return encode_generic
 
-    def _encoding_reject(
-        self, source: SourceRow, fields: EventFields, exc: SerializationError
-    ) -> Reject:
+    def _event_reject(self, source: SourceRow, fields: EventFields, reason: str) -> Reject:
         self.builder.stats.events -= 1
         self.builder.stats.rejects += 1
-        return Reject(source.row, fields[1], exc.message, source.values)
+        return Reject(source.row, fields[1], reason, source.values)
 
     def _send_batch(
         self,

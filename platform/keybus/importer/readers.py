@@ -16,13 +16,19 @@ from keybus.importer.errors import LogFormatError
 from keybus.importer.rows import SourceRow
 from keybus.importer.xes import xes_rows
 
-__all__ = ["EventLog", "RowCache", "SourceRow", "open_log"]
+__all__ = ["CSV_FIELD_MAX_CHARS", "EventLog", "RowCache", "SourceRow", "open_log"]
 
 logger = logging.getLogger(__name__)
 
 LogFormat = Literal["csv", "xes"]
 
 _GZIP_MAGIC = b"\x1f\x8b"
+
+CSV_FIELD_MAX_CHARS = 1_000_000_000
+"""The csv module's field size limit while a CSV log is read, instead of its default of
+131,072 characters. librdkafka's `message.max.bytes` is at most 1,000,000,000, so a
+longer field could never be published. A shorter field over the target's record size
+limit is read, and its row is rejected when it is published."""
 
 
 class EventLog:
@@ -103,6 +109,9 @@ def _sha256(path: Path) -> str:
 
 
 def _csv_rows(stream: IO[bytes], path: str) -> Iterator[SourceRow]:
+    # NOTE: the limit is process-wide, so it stays raised for other CSV readers too.
+    if csv.field_size_limit() < CSV_FIELD_MAX_CHARS:
+        csv.field_size_limit(CSV_FIELD_MAX_CHARS)
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     reader = csv.reader(text)
     try:
