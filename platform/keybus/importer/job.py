@@ -29,13 +29,14 @@ from keybus.importer.progress import (
     ensure_topic,
     progress_key,
     progress_topic_name,
-    read_progress,
+    read_imports,
 )
 from keybus.importer.publisher import IMPORT_PRODUCER_CONFIG, EventRecordHeaders, ImportProducer
 from keybus.importer.readers import EventLog, RowCache, SourceRow
 from keybus.importer.records import EventRecordEncoder
 from keybus.importer.schema import LogScan, build_schema, columns_from_schema, infer_columns
 from keybus.importer.target import check_target_topic
+from keybus.importer.versions import first_row_to_publish
 from keybus.kafka import unreachable_error
 from keybus.registry.client import RegistryClient
 from keybus.serde import AvroSerializer, ParsedSchema, SerializationError, parse_schema
@@ -144,6 +145,11 @@ class ImportOptions:
             default a new import into such a topic raises MixedTopicError.
         message_max_bytes: the producer's `message.max.bytes`. A row whose record is
             larger than this or than the topic's `max.message.bytes` is rejected.
+        new_rows_only: when the topic holds a finished import of a file this one starts
+            with, publish only the rows after that import's last row.
+        allow_other_imports: publish every row although the topic holds imports of
+            other files; by default a new import into such a topic raises
+            EarlierImportError.
     """
 
     topic: str
@@ -157,6 +163,8 @@ class ImportOptions:
     subject_strategy: str = "topic_record"
     allow_mixed_topic: bool = False
     message_max_bytes: int = PRODUCER_DEFAULT_BYTES
+    new_rows_only: bool = False
+    allow_other_imports: bool = False
 
 
 @dataclass
@@ -185,6 +193,9 @@ def run_import(
 
     Raises:
         ImportConflictError: an unfinished import of this file used other options.
+        EarlierImportError: a new import targets a topic that holds imports of other
+            files, and neither `new_rows_only` nor `allow_other_imports` allows it.
+            Nothing was written.
         MixedTopicError: a new import targets a topic that contains other events, and
             `allow_mixed_topic` is not set. Nothing was written.
         TransactionError: a commit failed; run the import again to resume.
@@ -221,6 +232,11 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _import_source(file_sha256: str) -> str:
+    """Return the `ce_source` of the events imported from the file with this SHA-256."""
+    return f"urn:keybus:import:sha256:{file_sha256}"
+
+
 class _ImportRun:
     def __init__(
         self, log: EventLog, mapping: LogMapping, plan: ImportPlan, options: ImportOptions
@@ -232,7 +248,7 @@ class _ImportRun:
         self.progress_topic = options.progress_topic or progress_topic_name(options.topic)
         self.builder = EventBuilder(mapping, plan.scan.attributes, log.sha256)
         self.event_type = plan.parsed.name or "keybus.eventlog.LogEvent"
-        self.source = f"urn:keybus:import:sha256:{log.sha256}"
+        self.source = _import_source(log.sha256)
         self.headers = EventRecordHeaders(
             event_type=self.event_type, source=self.source, trace_id=log.sha256[:32]
         )
@@ -256,15 +272,14 @@ class _ImportRun:
                 "message.max.bytes": self.options.message_max_bytes,
             },
         ) as producer:
-            progress = read_progress(
-                self.options.bootstrap_servers,
-                self.progress_topic,
-                self.log.sha256,
-                topic=self.options.topic,
+            imports = read_imports(
+                self.options.bootstrap_servers, self.progress_topic, topic=self.options.topic
             )
+            progress = imports.get(self.log.sha256)
             self._check_resume(progress)
-            if progress is None and not self.options.allow_mixed_topic:
-                self._check_target()
+            first_row = 0
+            if progress is None:
+                first_row = self._check_topic(imports)
             self._ensure_topics()
             self.size_limit = read_record_size_limit(
                 self.options.bootstrap_servers,
@@ -286,7 +301,7 @@ class _ImportRun:
                 result.resumed_after_row = progress.last_row
                 result.stats.events, result.stats.rejects = progress.events, progress.rejects
                 return result
-            resume_row = 0 if progress is None else progress.last_row
+            resume_row = first_row if progress is None else progress.last_row
             result.rejects = self._publish(producer, serializer, header, resume_row, on_progress)
         result.resumed_after_row = resume_row
         result.rows, result.published = self.builder.stats.rows, self.published
@@ -308,12 +323,29 @@ class _ImportRun:
             rejects=[],
         )
 
-    def _check_target(self) -> None:
+    def _check_topic(self, imports: dict[str, Progress]) -> int:
         """Reject a new import into a topic that contains other events, before any write.
 
-        Only an import without progress is checked: a resumed or finished import of this
-        file already decided on its topic, with or without `allow_mixed_topic`.
+        Returns the row after which the import starts: 0, or the last row of the earlier
+        import it continues. Only an import without progress is checked: a resumed or
+        finished import of this file already decided on its topic and first row.
         """
+        first_row = first_row_to_publish(
+            self.log,
+            imports,
+            self.options.topic,
+            new_rows_only=self.options.new_rows_only,
+            allow_other_imports=self.options.allow_other_imports,
+        )
+        if first_row:
+            logger.info(
+                "import continues an earlier import topic=%s after_row=%s",
+                self.options.topic,
+                first_row,
+            )
+        if self.options.allow_mixed_topic:
+            return first_row
+        earlier_sources = frozenset(_import_source(sha) for sha in imports)
         with RegistryClient(self.options.registry_url) as registry:
             check_target_topic(
                 self.options.bootstrap_servers,
@@ -322,7 +354,9 @@ class _ImportRun:
                 event_type=self.event_type,
                 source=self.source,
                 log_name=self.log.name,
+                earlier_sources=earlier_sources,
             )
+        return first_row
 
     def _ensure_topics(self) -> None:
         ensure_topic(
@@ -483,6 +517,7 @@ class _ImportRun:
             finished=finished,
             mapping_fingerprint=self.mapping.fingerprint(),
             schema_fingerprint=self.plan.parsed.fingerprint,
+            file_bytes=self.log.size_bytes,
         )
 
     def _write_rejects(self, rejects: list[Reject]) -> None:

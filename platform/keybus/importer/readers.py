@@ -56,6 +56,7 @@ class EventLog:
                 "gzip, or remove .gz from its name if it is plain text.",
                 path=str(self.path),
             )
+        self.size_bytes = self.path.stat().st_size
         self.sha256 = _sha256(self.path)
 
     @property
@@ -70,6 +71,21 @@ class EventLog:
                 yield from _csv_rows(stream, str(self.path))
             else:
                 yield from xes_rows(stream, str(self.path))
+
+    def starts_with(self, size_bytes: int, sha256: str) -> bool:
+        """Return whether the first `size_bytes` bytes of the file as stored have `sha256`."""
+        if size_bytes > self.size_bytes:
+            return False
+        digest = hashlib.sha256()
+        with self.path.open("rb") as handle:
+            left = size_bytes
+            while left:
+                block = handle.read(min(left, 1 << 20))
+                if not block:
+                    return False
+                digest.update(block)
+                left -= len(block)
+        return digest.hexdigest() == sha256
 
     def _open_binary(self) -> IO[bytes]:
         if self.compressed:
