@@ -133,14 +133,14 @@ def import_log(  # noqa: PLR0917 - Typer takes one parameter per option
     new_rows_only: Annotated[
         bool,
         typer.Option(
-            help="When the topic holds an import of a file this CSV log starts with, "
+            help="When the topic contains an import of a file this CSV log starts with, "
             "publish only the rows after that import's last row."
         ),
     ] = False,
     allow_other_imports: Annotated[
         bool,
         typer.Option(
-            help="Publish every row although the topic holds imports of other files "
+            help="Publish every row although the topic contains imports of other files "
             "instead of stopping."
         ),
     ] = False,

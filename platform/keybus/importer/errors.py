@@ -64,7 +64,7 @@ class MixedTopicError(KeybusError):
 
 
 class EarlierImportError(KeybusError):
-    """The target topic of a new import holds imports of other files, maybe of the same log.
+    """The target topic of a new import contains imports of other files, maybe of the same log.
 
     Attributes:
         topic: the target topic.

@@ -145,9 +145,9 @@ class ImportOptions:
             default a new import into such a topic raises MixedTopicError.
         message_max_bytes: the producer's `message.max.bytes`. A row whose record is
             larger than this or than the topic's `max.message.bytes` is rejected.
-        new_rows_only: when the topic holds a finished import of a file this one starts
+        new_rows_only: when the topic contains a finished import of a file this one starts
             with, publish only the rows after that import's last row.
-        allow_other_imports: publish every row although the topic holds imports of
+        allow_other_imports: publish every row although the topic contains imports of
             other files; by default a new import into such a topic raises
             EarlierImportError.
     """
@@ -193,7 +193,7 @@ def run_import(
 
     Raises:
         ImportConflictError: an unfinished import of this file used other options.
-        EarlierImportError: a new import targets a topic that holds imports of other
+        EarlierImportError: a new import targets a topic that contains imports of other
             files, and neither `new_rows_only` nor `allow_other_imports` allows it.
             Nothing was written.
         MixedTopicError: a new import targets a topic that contains other events, and
@@ -301,6 +301,8 @@ class _ImportRun:
                 result.resumed_after_row = progress.last_row
                 result.stats.events, result.stats.rejects = progress.events, progress.rejects
                 return result
+            # NOTE: an import that continues an earlier one builds that import's rows too,
+            # so its event count includes them; the rows it published are `published`.
             resume_row = first_row if progress is None else progress.last_row
             result.rejects = self._publish(producer, serializer, header, resume_row, on_progress)
         result.resumed_after_row = resume_row

@@ -35,7 +35,8 @@ deltas. The importer's other CloudEvents headers take about 230 bytes for an Avr
 name of 40 characters. The margin covers longer event type names."""
 
 PRODUCER_DEFAULT_BYTES = 1_000_000
-"""librdkafka's default `message.max.bytes`, which imports keep unless told otherwise."""
+"""librdkafka's default `message.max.bytes`, which imports use unless
+`--message-max-bytes` sets another."""
 
 
 @dataclass(frozen=True)

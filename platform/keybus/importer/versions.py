@@ -67,7 +67,7 @@ def first_row_to_publish(
         )
     elif prefix is not None:
         message = (
-            f"Topic {topic} already holds the import of {listed}. {prefix.file_name} is a "
+            f"Topic {topic} already contains the import of {listed}. {prefix.file_name} is a "
             f"prefix of {log.name}, so importing it would publish its first "
             f"{prefix.last_row} rows again as new events. Pass --new-rows-only to publish "
             f"only the rows after row {prefix.last_row}, import into a new topic with "
@@ -75,7 +75,7 @@ def first_row_to_publish(
         )
     else:
         message = (
-            f"Topic {topic} already holds the import of {listed}, another file than "
+            f"Topic {topic} already contains the import of {listed}, another file than "
             f"{log.name} (sha256 {log.sha256[:12]}…). Rows or cases that both files contain "
             "would become duplicate events. Import into a new topic with --topic, or pass "
             "--allow-other-imports to publish every row anyway."

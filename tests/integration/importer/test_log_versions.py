@@ -1,4 +1,4 @@
-"""A new import stops when its topic holds an import of an earlier version of the log.
+"""A new import stops when its topic contains an import of an earlier version of the log.
 
 Real Kafka and the real keybus registry, driven through the `keybus import` command
 in-process with Typer's runner. The earlier version is `running-example.csv` from the
