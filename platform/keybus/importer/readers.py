@@ -27,8 +27,9 @@ _GZIP_MAGIC = b"\x1f\x8b"
 CSV_FIELD_MAX_CHARS = 1_000_000_000
 """The csv module's field size limit while a CSV log is read, instead of its default of
 131,072 characters. librdkafka accepts a `message.max.bytes` of at most 1,000,000,000
-(its CONFIGURATION.md), so a longer field could never be published. A shorter field over the target's record size
-limit is read, and its row is rejected when it is published."""
+(its CONFIGURATION.md), so a longer field could never be published. A shorter field
+over the target's record size limit is read, and its row is rejected when it is
+published."""
 
 
 class EventLog:
