@@ -160,6 +160,9 @@ def import_log(  # noqa: PLR0917 - Typer takes one parameter per option
     again as new events. When an earlier file is a prefix of this CSV log (rows were
     appended), --new-rows-only publishes only the rows after it. --allow-other-imports
     publishes every row anyway.
+
+    A row whose record is larger than --message-max-bytes or the topic's
+    max.message.bytes goes to the rejects file with its size and the limit.
     """
     overrides: dict[str, Any] = {
         "case": case,

@@ -1,7 +1,7 @@
 """Which earlier imports a new import may continue, and when it must stop.
 
 Real files written by each test; the progress records are built in the test, with no
-Kafka.
+Kafka. The CLI test stops on its flags before it connects to anything.
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from keybus.cli import app
 from keybus.importer import EarlierImportError, Progress, open_log
 from keybus.importer.versions import continued_import, first_row_to_publish
 
@@ -154,3 +156,14 @@ def test_record_without_file_size_is_not_continued(tmp_path: Path) -> None:
 
     assert legacy.file_bytes is None
     assert continued_import(log, [legacy]) is None
+
+
+def test_cli_rejects_both_version_flags(tmp_path: Path) -> None:
+    log = _write(tmp_path / "log.csv", HEADER + b"".join(ROWS))
+    flags = ["--new-rows-only", "--allow-other-imports"]
+    args = ["import", str(log), "--topic", TOPIC, *flags, "--bootstrap-servers", "127.0.0.1:1"]
+
+    result = CliRunner().invoke(app, args)
+
+    assert result.exit_code == 2
+    assert "exclude each other" in " ".join(result.output.split())
