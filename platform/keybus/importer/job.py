@@ -281,11 +281,6 @@ class _ImportRun:
             if progress is None:
                 first_row = self._check_topic(imports)
             self._ensure_topics()
-            self.size_limit = read_record_size_limit(
-                self.options.bootstrap_servers,
-                self.options.topic,
-                producer_bytes=self.options.message_max_bytes,
-            )
             serializer = AvroSerializer(
                 self.plan.parsed,
                 producer.registry,
@@ -301,8 +296,13 @@ class _ImportRun:
                 result.resumed_after_row = progress.last_row
                 result.stats.events, result.stats.rejects = progress.events, progress.rejects
                 return result
+            self.size_limit = read_record_size_limit(
+                self.options.bootstrap_servers,
+                self.options.topic,
+                producer_bytes=self.options.message_max_bytes,
+            )
             # NOTE: an import that continues an earlier one builds that import's rows too,
-            # so its event count includes them; the rows it published are `published`.
+            # so its event and reject counts include them; `published` counts its own.
             resume_row = first_row if progress is None else progress.last_row
             result.rejects = self._publish(producer, serializer, header, resume_row, on_progress)
         result.resumed_after_row = resume_row
