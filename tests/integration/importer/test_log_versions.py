@@ -133,10 +133,10 @@ def test_changed_log_cannot_take_new_rows_only(
     changed.parent.mkdir()
     changed.write_text(LOG.read_text().replace("Pete", "Peter", 1) + APPENDED_ROW)
 
-    refused = run(changed, "--new-rows-only")
+    rejected = run(changed, "--new-rows-only")
 
-    assert refused.exit_code == 1, refused.output
-    assert "none of the imports there qualifies" in _message(refused)
+    assert rejected.exit_code == 1, rejected.output
+    assert "none of the imports there qualifies" in _message(rejected)
     assert len(_events(kafka, schema_registry, run)) == LOG_EVENTS
 
 
