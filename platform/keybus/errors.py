@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigurationError",
+    "InvalidTopicNameError",
     "KeybusError",
     "clause",
     "counted",
@@ -45,3 +46,15 @@ class KeybusError(Exception):
 
 class ConfigurationError(KeybusError):
     """A setting, file or argument has a value keybus cannot use."""
+
+
+class InvalidTopicNameError(ConfigurationError):
+    """A topic name breaks Kafka's rule for topic names.
+
+    Attributes:
+        topic: the rejected name.
+    """
+
+    def __init__(self, message: str, *, topic: str) -> None:
+        super().__init__(message, retryable=False)
+        self.topic = topic

@@ -46,8 +46,11 @@ def replay(
         str | None,
         typer.Option(
             "--from",
-            help="'beginning', or an ISO 8601 time: rebuild from the first record appended "
-            "at or after it. Default: continue where the projection stopped.",
+            help="'beginning' rebuilds from scratch. An ISO 8601 time (UTC without an "
+            "offset) keeps the figures and reads each partition again from its first record "
+            "at or after the time, or from the stored position when that is earlier. "
+            "Records the figures include already are not applied again. Default: continue "
+            "where the projection stopped.",
         ),
     ] = None,
     bootstrap_servers: BootstrapServersOption,
@@ -87,7 +90,8 @@ def replay(
         fail(exc if isinstance(exc, KeybusError) else str(exc))
     reasons = ", ".join(f"{reason}: {count}" for reason, count in stats.skipped_by_reason.items())
     skipped = f"skipped {counted(stats.skipped, 'record')}" + (f" ({reasons})" if reasons else "")
-    console.print(f"applied {counted(stats.applied, 'event')}, {escape(skipped)}")
+    reread = f" ({stats.reread} read again but included already)" if stats.reread else ""
+    console.print(f"applied {counted(stats.applied, 'event')}{reread}, {escape(skipped)}")
     print_summary(model)
     if serve:
         _serve(

@@ -29,6 +29,7 @@ from keybus.importer import (
     run_import,
 )
 from keybus.importer.job import DEFAULT_BATCH_ROWS
+from keybus.importer.limits import PRODUCER_DEFAULT_BYTES
 from keybus.importer.schema import load_schema
 from keybus.kafka import check_brokers, check_topic_name
 
@@ -110,6 +111,13 @@ def import_log(  # noqa: PLR0917 - Typer takes one parameter per option
         typer.Option(help="JSON Lines file for rejected rows [<file name>.rejects.jsonl]."),
     ] = None,
     batch_rows: Annotated[int, typer.Option(help="Rows per transaction.")] = DEFAULT_BATCH_ROWS,
+    message_max_bytes: Annotated[
+        int,
+        typer.Option(
+            help="Largest record in bytes the producer sends (message.max.bytes). A row "
+            "whose record is larger than this or the topic's max.message.bytes is rejected."
+        ),
+    ] = PRODUCER_DEFAULT_BYTES,
     partitions: Annotated[int, typer.Option(help="Partitions when creating the topic.")] = 3,
     replication_factor: Annotated[int, typer.Option(help="Replication of created topics.")] = 1,
     progress_topic: Annotated[
@@ -124,6 +132,20 @@ def import_log(  # noqa: PLR0917 - Typer takes one parameter per option
             help="Append to a topic that already contains other events instead of stopping."
         ),
     ] = False,
+    new_rows_only: Annotated[
+        bool,
+        typer.Option(
+            help="When the topic contains an import of a file this CSV log starts with, "
+            "publish only the rows after that import's last row."
+        ),
+    ] = False,
+    allow_other_imports: Annotated[
+        bool,
+        typer.Option(
+            help="Publish every row although the topic contains imports of other files "
+            "instead of stopping."
+        ),
+    ] = False,
 ) -> None:
     """Import an event log: infer and register its schema, then publish every row once.
 
@@ -134,6 +156,15 @@ def import_log(  # noqa: PLR0917 - Typer takes one parameter per option
     topic for another record, or last records whose ce_type or ce_source differ from this
     import's. Import into a new topic, or pass --allow-mixed-topic to append anyway. A
     resumed or finished import of the same file is not checked again.
+
+    A new import also stops when the progress topic lists imports of other files into
+    the topic, such as an earlier version of the same log, whose rows would be published
+    again as new events. When an earlier file is a prefix of this CSV log (rows were
+    appended), --new-rows-only publishes only the rows after it. --allow-other-imports
+    publishes every row anyway.
+
+    A row whose record is larger than --message-max-bytes or the topic's
+    max.message.bytes goes to the rejects file with its size and the limit.
     """
     overrides: dict[str, Any] = {
         "case": case,
@@ -150,6 +181,10 @@ def import_log(  # noqa: PLR0917 - Typer takes one parameter per option
         "drop_exact_duplicates": drop_exact_duplicates or None,
         "record_name": record_name,
     }
+    if new_rows_only and allow_other_imports:
+        raise typer.BadParameter(
+            "--new-rows-only and --allow-other-imports exclude each other: pass one."
+        )
     try:
         check_topic_name(topic, "--topic")
         if progress_topic is None:
@@ -177,12 +212,15 @@ def import_log(  # noqa: PLR0917 - Typer takes one parameter per option
             bootstrap_servers=bootstrap_servers,
             registry_url=registry,
             batch_rows=batch_rows,
+            message_max_bytes=message_max_bytes,
             partitions=partitions,
             replication_factor=replication_factor,
             progress_topic=progress_topic,
             rejects_path=rejects or _default_rejects(log.name),
             subject_strategy=subject_strategy,
             allow_mixed_topic=allow_mixed_topic,
+            new_rows_only=new_rows_only,
+            allow_other_imports=allow_other_imports,
         )
         check_brokers(bootstrap_servers)
         with _progress_bar() as bar:

@@ -20,7 +20,7 @@ from keybus.kafka import BrokerUnavailableError, check_brokers
 from keybus.registry.server.local import region_registry
 from keybus.settings import region_settings
 
-__all__ = ["app", "start_dev_mirror", "stop_dev_mirror"]
+__all__ = ["app", "check_dev_mirror", "dev_mirror", "start_dev_mirror", "stop_dev_mirror"]
 
 app = typer.Typer(help="Inspect MirrorMaker 2 replication between regions.", no_args_is_help=True)
 
@@ -35,10 +35,29 @@ TopologyOption = Annotated[
 ]
 
 
-def _dev_mirror(
+def dev_mirror(
     topology: str = "active-passive", clusters: dict[str, str] | None = None
 ) -> LocalMirrorMaker:
+    """Return the MirrorMaker of `keybus dev up --mirror`, in its fixed folder."""
     return LocalMirrorMaker(name="dev", clusters=clusters or {}, topology=topology)
+
+
+def check_dev_mirror(topology: str, regions: list[str]) -> None:
+    """Raise unless `keybus dev up --mirror` can run `topology` between `regions`."""
+    if len(regions) < 2:
+        raise ConfigurationError(
+            f"--mirror {topology} needs two regions, got {', '.join(regions)}. "
+            "Add --regions east,west."
+        )
+    mirror = dev_mirror()
+    pid = mirror.pid()
+    running_topology = mirror.running_topology()
+    if pid is not None and running_topology not in (None, topology):
+        raise ConfigurationError(
+            f"MirrorMaker 2 already runs as pid {pid} with topology {running_topology}, "
+            f"but --mirror asks for {topology}. Run `keybus dev down` first to change the "
+            f"topology, or pass --mirror {running_topology}."
+        )
 
 
 def start_dev_mirror(topology: str, regions: list[str]) -> None:
@@ -46,21 +65,24 @@ def start_dev_mirror(topology: str, regions: list[str]) -> None:
 
     Active-passive copies the first region to the others and sets their registries to
     READONLY, so they serve the mirrored `_schemas` with the first region's schema ids.
+    When that fails, the MirrorMaker started by this call is stopped again.
     """
-    if len(regions) < 2:
-        raise ConfigurationError(
-            f"--mirror {topology} needs two regions, got {', '.join(regions)}. "
-            "Add --regions east,west."
-        )
+    check_dev_mirror(topology, regions)
     clusters = {region: region_cluster(region).bootstrap_servers for region in regions}
-    mirror = _dev_mirror(topology, clusters)
+    mirror = dev_mirror(topology, clusters)
     if topology == "active-passive":
         mirror.targets = tuple(regions[1:])
     with console.status(f"Starting MirrorMaker 2 ({topology})"):
         started = mirror.start()
-    if topology == "active-passive":
-        for region in regions[1:]:
-            _set_read_only(region_registry(region).url)
+    pid = mirror.pid()
+    try:
+        if topology == "active-passive":
+            for region in regions[1:]:
+                _set_read_only(region_registry(region).url)
+    except BaseException:
+        if started and pid is not None and mirror.pid() == pid:
+            mirror.stop()
+        raise
     outcome = "started" if started else "already running"
     console.print(f"[green]up[/] MirrorMaker 2 {topology} {outcome}, log {mirror.log_path}")
 
@@ -76,7 +98,7 @@ def _set_read_only(registry_url: str) -> None:
 
 def stop_dev_mirror() -> bool:
     """Stop the MirrorMaker of `keybus dev up --mirror`; False when none was running."""
-    return _dev_mirror().stop()
+    return dev_mirror().stop()
 
 
 def _servers(region: str, given: str | None) -> str:

@@ -86,8 +86,11 @@ def replay(
         str,
         typer.Option(
             "--from",
-            help="'beginning' rebuilds from scratch; an ISO 8601 time (UTC without an offset) "
-            "applies again every event recorded at or after it.",
+            help="'beginning' rebuilds from scratch. An ISO 8601 time (UTC without an "
+            "offset) keeps the database's rows and reads each partition again from its first "
+            "record at or after the time, or from the database's position when that is "
+            "earlier. Records the database includes already are applied again only to "
+            "idempotent projections. Without a database, the time rebuilds from scratch.",
         ),
     ] = "beginning",
     database: Annotated[
@@ -136,9 +139,22 @@ def replay(
             unreachable_error(exc, bootstrap_servers)
             or f"Replay of {projection} failed in Kafka at {bootstrap_servers}: {clause(exc)}."
         )
+    if result.rebuilt and moment is not None:
+        console.print(
+            f"No database at {result.path} to replay onto, so {projection} was rebuilt from "
+            "the beginning of its streams."
+        )
+    console.print(_outcome(projection, chosen, result))
+
+
+def _outcome(name: str, projection: Projection, result: ReplayResult) -> str:
     kind = "rebuilt" if result.rebuilt else "replayed"
-    console.print(
-        f"{kind} {projection} in {result.path}: {counted(result.records_read, 'record')} "
-        f"read, {counted(result.events_applied, 'event')} applied in total, "
+    read = f"{counted(result.records_read, 'record')} read"
+    if result.records_reread:
+        again = "applied again" if projection.idempotent else "not applied again"
+        read += f" ({result.records_reread} of them in the database already, {again})"
+    return (
+        f"{kind} {name} in {result.path}: {read}, "
+        f"{counted(result.events_applied, 'event')} applied in total, "
         f"{result.skipped} skipped"
     )

@@ -21,6 +21,7 @@ from keybus.client.policies import (
     StopOnFailure,
 )
 from keybus.client.producer import Producer
+from keybus.errors import InvalidTopicNameError
 
 __all__ = [
     "ClientClosedError",
@@ -33,6 +34,7 @@ __all__ = [
     "DeliveryResult",
     "FailurePolicy",
     "HandlerError",
+    "InvalidTopicNameError",
     "MessageTooLargeError",
     "Producer",
     "PublishBatchError",

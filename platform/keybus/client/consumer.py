@@ -27,7 +27,7 @@ from keybus.serde.codec import AvroDeserializer, SchemaRegistry, corrupt_body_er
 from keybus.serde.compiled import DECODE_ERRORS, CompiledCodec, same_decoding
 from keybus.serde.schema import ParsedSchema
 from keybus.serde.wire import HEADER_SIZE_BYTES, unframe
-from keybus.types import SchemaId
+from keybus.types import SchemaId, check_topic_name
 
 __all__ = ["Consumer", "UnknownEventPolicy", "UnknownEventTypeError"]
 
@@ -109,7 +109,10 @@ class Consumer:
             registry = self._own_registry = RegistryClient(registry)
         self.registry: SchemaRegistry = registry
         self.group_id = group_id
-        self.topics = list(topics) if topics is not None else None
+        # Checked here, because librdkafka's subscribe() accepts an invalid name silently.
+        self.topics: list[str] | None = None
+        if topics is not None:
+            self.topics = [check_topic_name(topic) for topic in topics]
         self.unknown_events = unknown_events
         self.failure_policy = failure_policy or StopOnFailure()
         self.batch_size = batch_size
@@ -161,10 +164,16 @@ class Consumer:
         self._routes.clear()
 
     def subscribed_topics(self) -> list[str]:
-        """Return the topics `run()` subscribes to."""
+        """Return the topics `run()` subscribes to.
+
+        Raises:
+            InvalidTopicNameError: a handled event type names a topic Kafka rejects.
+        """
         if self.topics is not None:
             return self.topics
         topics = sorted({event_type.__topic__ for event_type, _, _ in self._handlers.values()})
+        for topic in topics:
+            check_topic_name(topic)
         if not topics:
             raise ConfigurationError(
                 "The consumer has no handlers and no topics. Register a handler with "

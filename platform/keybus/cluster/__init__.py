@@ -6,6 +6,7 @@ from keybus.cluster.distribution import KafkaDistribution, kafka_version, keybus
 from keybus.cluster.errors import (
     BrokerStartError,
     ClusterError,
+    ClusterPortMismatchError,
     DistributionError,
     PortInUseError,
     ToolNotFoundError,
@@ -16,6 +17,7 @@ from keybus.cluster.regions import known_regions, region_cluster
 __all__ = [
     "BrokerStartError",
     "ClusterError",
+    "ClusterPortMismatchError",
     "ClusterStatus",
     "DistributionError",
     "KafkaDistribution",

@@ -8,6 +8,7 @@ from keybus.settings import DEFAULT_REGION_PORTS
 __all__ = [
     "BrokerStartError",
     "ClusterError",
+    "ClusterPortMismatchError",
     "DistributionError",
     "PortInUseError",
     "ToolNotFoundError",
@@ -46,6 +47,59 @@ class PortInUseError(ClusterError):
         )
         self.cluster = cluster
         self.port = port
+
+
+class ClusterPortMismatchError(ClusterError):
+    """A local cluster already runs, but on other ports than the ones requested now.
+
+    `running` and `requested` are (broker port, controller port) pairs; `running` comes
+    from the server.properties that the running broker was started with.
+    """
+
+    def __init__(
+        self,
+        cluster: str,
+        pid: int,
+        running: tuple[int, int],
+        requested: tuple[int, int],
+        properties_path: str,
+    ) -> None:
+        super().__init__(
+            f"Kafka cluster '{cluster}' already runs as pid {pid} at 127.0.0.1:{running[0]} "
+            f"(controller port {running[1]}, from {properties_path}), but "
+            f"{_requested_ports(cluster, running, requested)}. {_mismatch_fix(cluster, running)}"
+        )
+        self.cluster = cluster
+        self.pid = pid
+        self.running = running
+        self.requested = requested
+
+
+def _requested_ports(cluster: str, running: tuple[int, int], requested: tuple[int, int]) -> str:
+    """Return which requested ports differ from the running ones, and what set them."""
+    names = ("KAFKA_PORT", "CONTROLLER_PORT") if cluster in DEFAULT_REGION_PORTS else None
+    differences = []
+    for index, role in enumerate(("broker", "controller")):
+        if running[index] == requested[index]:
+            continue
+        source = f"KEYBUS_{cluster.upper()}_{names[index]}" if names else "the caller"
+        differences.append(f"{source} sets {role} port {requested[index]}")
+    return " and ".join(differences)
+
+
+def _mismatch_fix(cluster: str, running: tuple[int, int]) -> str:
+    """Return the ways to resolve a port mismatch of a running cluster."""
+    if cluster not in DEFAULT_REGION_PORTS:
+        return "Use the running ports, or stop the cluster first to start it on the new ones."
+    prefix = f"KEYBUS_{cluster.upper()}"
+    if running == DEFAULT_REGION_PORTS[cluster][:2]:
+        use = f"unset {prefix}_KAFKA_PORT and {prefix}_CONTROLLER_PORT"
+    else:
+        use = f"set {prefix}_KAFKA_PORT={running[0]} and {prefix}_CONTROLLER_PORT={running[1]}"
+    return (
+        f"To use the running cluster, {use}. To move it to the new ports, run "
+        f"`keybus dev down --regions {cluster}` first."
+    )
 
 
 def _region_port_settings(cluster: str) -> str:

@@ -14,9 +14,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
+from typing import NoReturn
 
 from keybus.cluster.distribution import RESOURCES, KafkaDistribution, keybus_home
-from keybus.cluster.errors import BrokerStartError, PortInUseError, ToolNotFoundError
+from keybus.cluster.errors import (
+    BrokerStartError,
+    ClusterPortMismatchError,
+    PortInUseError,
+    ToolNotFoundError,
+)
 from keybus.cluster.process import (
     holder_text,
     is_port_free,
@@ -28,7 +34,7 @@ from keybus.cluster.process import (
 )
 from keybus.kafka import AdminClient
 
-__all__ = ["ClusterStatus", "LocalKafka", "find_java"]
+__all__ = ["ClusterStatus", "LocalKafka", "find_java", "read_listener_ports"]
 
 logger = logging.getLogger(__name__)
 
@@ -52,14 +58,45 @@ def find_java() -> str:
     return java
 
 
+def read_listener_ports(properties_path: Path) -> tuple[int, int] | None:
+    """Return the (broker, controller) ports of a server.properties, or None if unreadable.
+
+    The ports come from its `listeners` line, as the template writes it:
+    `listeners=PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093`.
+    """
+    try:
+        lines = properties_path.read_text().splitlines()
+    except OSError:
+        return None
+    ports: dict[str, int] = {}
+    for line in lines:
+        key, _, value = line.partition("=")
+        if key.strip() != "listeners":
+            continue
+        for listener in value.split(","):
+            name, _, address = listener.strip().partition("://")
+            port = address.rpartition(":")[2]
+            if port.isdigit():
+                ports[name] = int(port)
+    if "PLAINTEXT" not in ports or "CONTROLLER" not in ports:
+        return None
+    return ports["PLAINTEXT"], ports["CONTROLLER"]
+
+
 @dataclass(frozen=True)
 class ClusterStatus:
-    """The state of one local cluster, as `keybus dev status` shows it."""
+    """The state of one local cluster, as `keybus dev status` shows it.
+
+    `bootstrap_servers` is the address of the running broker, read from the
+    server.properties it was started with. It differs from `configured_bootstrap_servers`
+    when the cluster's port settings changed after the start.
+    """
 
     name: str
     running: bool
     pid: int | None
     bootstrap_servers: str
+    configured_bootstrap_servers: str
     data_dir: Path
     log_path: Path
 
@@ -134,14 +171,25 @@ class LocalKafka:
         """Return whether this cluster's broker process is alive."""
         return self.pid() is not None
 
+    def running_ports(self) -> tuple[int, int] | None:
+        """Return the (broker, controller) ports of the running broker, or None."""
+        if self.pid() is None:
+            return None
+        return read_listener_ports(self.properties_path)
+
     def status(self) -> ClusterStatus:
         """Describe this cluster for status reports."""
         pid = self.pid()
+        running_ports = self.running_ports()
+        address = self.bootstrap_servers
+        if running_ports is not None:
+            address = f"127.0.0.1:{running_ports[0]}"
         return ClusterStatus(
             name=self.name,
             running=pid is not None,
             pid=pid,
-            bootstrap_servers=self.bootstrap_servers,
+            bootstrap_servers=address,
+            configured_bootstrap_servers=self.bootstrap_servers,
             data_dir=self.data_dir,
             log_path=self.log_path,
         )
@@ -149,15 +197,24 @@ class LocalKafka:
     def start(self, on_progress: Callable[[str], None] | None = None) -> bool:
         """Fetch the jars if needed, format storage once, start the broker, wait until ready.
 
+        A broker that already runs on this cluster's ports is only waited for. Any error
+        stops the broker only when this call started it.
+
         Returns:
             True when a broker was started now, False when it was already running.
+
+        Raises:
+            ClusterPortMismatchError: the cluster already runs on other ports.
+            PortInUseError: another process listens on one of the ports.
+            BrokerStartError: the broker exited or did not respond in time.
         """
         report = on_progress or (lambda _message: None)
         if self.is_running():
+            self.check_ports()
             self.wait_until_ready()
             return False
         java = find_java()
-        self._check_ports()
+        self.check_ports()
         assert self.distribution is not None
         if not self.distribution.is_fetched():
             report(f"Fetching Apache Kafka {self.distribution.version} jars with Maven")
@@ -176,11 +233,36 @@ class LocalKafka:
             with_parent=self.with_parent,
         )
         logger.info("started kafka cluster=%s pid=%s port=%s", self.name, pid, self.port)
-        self.wait_until_ready()
+        try:
+            self.wait_until_ready()
+        except BaseException:
+            self._stop_started(pid)
+            raise
         return True
 
+    def check_ports(self) -> None:
+        """Raise unless this cluster runs on its ports, or it is stopped and they are free.
+
+        Raises:
+            ClusterPortMismatchError: the cluster already runs on other ports.
+            PortInUseError: the cluster is stopped and another process listens on a port.
+        """
+        pid = self.pid()
+        if pid is None:
+            self._check_ports_free()
+            return
+        running = read_listener_ports(self.properties_path)
+        requested = (self.port, self.controller_port)
+        if running is not None and running != requested:
+            raise ClusterPortMismatchError(
+                self.name, pid, running, requested, str(self.properties_path)
+            )
+
     def wait_until_ready(self) -> None:
-        """Block until the broker responds to a metadata request, or raise with its log."""
+        """Block until the broker responds to a metadata request, or raise with its log.
+
+        It stops nothing, so a broker that times out is left running.
+        """
         deadline = time.monotonic() + self.start_timeout_s
         admin = AdminClient({"bootstrap.servers": self.bootstrap_servers, "log_level": 0})
         while time.monotonic() < deadline:
@@ -192,7 +274,9 @@ class LocalKafka:
                 continue
             if metadata.brokers:
                 return
-        self._raise_start_error(f"no metadata response within {self.start_timeout_s:.0f} s")
+        self._raise_start_error(
+            f"no metadata response on {self.bootstrap_servers} within {self.start_timeout_s:.0f} s"
+        )
 
     def stop(self, *, kill: bool = False) -> bool:
         """Stop the broker: SIGTERM, a bounded wait, then SIGKILL (or SIGKILL at once).
@@ -214,7 +298,7 @@ class LocalKafka:
         self.stop()
         shutil.rmtree(self.folder, ignore_errors=True)
 
-    def _check_ports(self) -> None:
+    def _check_ports_free(self) -> None:
         for port, role in ((self.port, "broker"), (self.controller_port, "controller")):
             if not is_port_free(port):
                 raise PortInUseError(self.name, port, role, holder_text(port))
@@ -262,7 +346,13 @@ class LocalKafka:
     def _broker_command(self, java: str) -> list[str]:
         return [*self._java_prefix(java), _MAIN_CLASS, str(self.properties_path)]
 
-    def _raise_start_error(self, reason: str) -> None:
+    def _stop_started(self, pid: int) -> None:
+        """Kill the broker `pid` that this call spawned, and remove the pid file if it names it."""
+        logger.info("stopping kafka that failed to start cluster=%s pid=%s", self.name, pid)
+        stop_pid(pid, str(self.properties_path), self.stop_timeout_s, kill=True)
+        if read_pid(self.pid_file) == pid:
+            self.pid_file.unlink(missing_ok=True)
+
+    def _raise_start_error(self, reason: str) -> NoReturn:
         tail = log_tail(self.log_path)
-        self.stop(kill=True)
         raise BrokerStartError(self.name, reason, str(self.log_path), tail)

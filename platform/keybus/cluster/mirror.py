@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 from keybus.cluster.distribution import RESOURCES, KafkaDistribution, keybus_home
 from keybus.cluster.errors import ClusterError
@@ -32,6 +33,7 @@ TOPOLOGIES = ("active-passive", "active-active")
 
 _MAIN_CLASS = "org.apache.kafka.connect.mirror.MirrorMaker"
 _STARTED_LINE = "Kafka MirrorMaker started"
+_TOPOLOGY_LINE = "# keybus topology: "
 
 
 class MirrorMakerStartError(ClusterError):
@@ -121,6 +123,16 @@ class LocalMirrorMaker:
         """Return whether this MirrorMaker process is alive."""
         return self.pid() is not None
 
+    def running_topology(self) -> str | None:
+        """Return the topology written into the last mm2.properties, or None if unknown."""
+        try:
+            first_line = self.properties_path.read_text().partition("\n")[0]
+        except OSError:
+            return None
+        if not first_line.startswith(_TOPOLOGY_LINE):
+            return None
+        return first_line.removeprefix(_TOPOLOGY_LINE).strip()
+
     def start(self, on_progress: Callable[[str], None] | None = None) -> bool:
         """Write mm2.properties, start MirrorMaker and wait until it reports a start.
 
@@ -145,7 +157,11 @@ class LocalMirrorMaker:
             with_parent=self.with_parent,
         )
         logger.info("started mirrormaker name=%s pid=%s topology=%s", self.name, pid, self.topology)
-        self._wait_until_started()
+        try:
+            self._wait_until_started()
+        except BaseException:
+            self._stop_started(pid)
+            raise
         return True
 
     def stop(self, *, kill: bool = False) -> bool:
@@ -172,7 +188,8 @@ class LocalMirrorMaker:
         )
         extra = "".join(f"{key}={value}\n" for key, value in self.overrides.items())
         return (
-            f"{text}\n# bootstrap servers of the running regions\n{servers}\n# overrides\n{extra}"
+            f"{_TOPOLOGY_LINE}{self.topology}\n{text}\n"
+            f"# bootstrap servers of the running regions\n{servers}\n# overrides\n{extra}"
         )
 
     def _command(self, java: str) -> list[str]:
@@ -201,7 +218,13 @@ class LocalMirrorMaker:
             time.sleep(0.25)
         self._raise_start_error(f"no '{_STARTED_LINE}' line within {self.start_timeout_s:.0f} s")
 
-    def _raise_start_error(self, reason: str) -> None:
+    def _stop_started(self, pid: int) -> None:
+        """Kill the process `pid` that this call spawned, and remove the pid file if it names it."""
+        logger.info("stopping mirrormaker that failed to start name=%s pid=%s", self.name, pid)
+        stop_pid(pid, str(self.properties_path), self.stop_timeout_s, kill=True)
+        if read_pid(self.pid_file) == pid:
+            self.pid_file.unlink(missing_ok=True)
+
+    def _raise_start_error(self, reason: str) -> NoReturn:
         tail = log_tail(self.log_path, 40)
-        self.stop(kill=True)
         raise MirrorMakerStartError(self.name, reason, self.log_path, tail)

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 __all__ = [
+    "command_line",
     "describe_process",
     "holder_text",
     "is_port_free",
@@ -95,6 +96,15 @@ def describe_process(pid: int) -> str:
     if len(command) > 120:
         command = command[:117] + "..."
     return f"pid {pid} ({command})" if command else f"pid {pid}"
+
+
+def command_line(pid: int) -> list[str]:
+    """Return the arguments of process `pid` from /proc, or [] when it cannot be read."""
+    try:
+        arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return []
+    return [part.decode(errors="replace") for part in arguments if part]
 
 
 def read_pid(pid_file: Path) -> int | None:

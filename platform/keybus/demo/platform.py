@@ -46,6 +46,10 @@ class DemoPlatform:
 
     def start(self) -> None:
         """Start Kafka and the registry, apply topics, register schemas, start processors."""
+        # Both ports are checked before either process starts, so a taken registry port
+        # fails at once instead of after Kafka's start.
+        self.kafka.check_ports()
+        self.registry.check_port()
         self.started_kafka = self.kafka.start(on_progress=self.report)
         self.report(f"Kafka east at {self.bootstrap_servers}")
         self.started_registry = self.registry.start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from keybus.importer.errors import (
+    EarlierImportError,
     ImportConflictError,
     LogFormatError,
     MappingError,
@@ -15,6 +16,7 @@ from keybus.importer.progress import Progress, progress_key, progress_topic_name
 from keybus.importer.readers import EventLog, SourceRow, open_log
 
 __all__ = [
+    "EarlierImportError",
     "EventBuilder",
     "EventLog",
     "ImportConflictError",

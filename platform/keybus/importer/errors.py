@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from keybus.errors import ConfigurationError, KeybusError
 
-__all__ = ["ImportConflictError", "LogFormatError", "MappingError", "MixedTopicError"]
+__all__ = [
+    "EarlierImportError",
+    "ImportConflictError",
+    "LogFormatError",
+    "MappingError",
+    "MixedTopicError",
+]
 
 
 class LogFormatError(KeybusError):
@@ -55,3 +61,17 @@ class MixedTopicError(KeybusError):
         self.topic = topic
         self.event_types = event_types
         self.sources = sources
+
+
+class EarlierImportError(KeybusError):
+    """The target topic of a new import contains imports of other files, maybe of the same log.
+
+    Attributes:
+        topic: the target topic.
+        earlier_sha256: the SHA-256 of each earlier file imported into the topic.
+    """
+
+    def __init__(self, message: str, *, topic: str, earlier_sha256: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.topic = topic
+        self.earlier_sha256 = earlier_sha256

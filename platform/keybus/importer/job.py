@@ -17,19 +17,26 @@ from confluent_kafka import KafkaException
 from keybus.events.cloudevents import Headers
 from keybus.importer.errors import ImportConflictError, LogFormatError
 from keybus.importer.events import EVENT_FIELDS, EventBuilder, EventFields, ImportStats, Reject
+from keybus.importer.limits import (
+    PRODUCER_DEFAULT_BYTES,
+    RECORD_OVERHEAD_BYTES,
+    RecordSizeLimit,
+    read_record_size_limit,
+)
 from keybus.importer.mapping import LogMapping
 from keybus.importer.progress import (
     Progress,
     ensure_topic,
     progress_key,
     progress_topic_name,
-    read_progress,
+    read_imports,
 )
 from keybus.importer.publisher import IMPORT_PRODUCER_CONFIG, EventRecordHeaders, ImportProducer
 from keybus.importer.readers import EventLog, RowCache, SourceRow
 from keybus.importer.records import EventRecordEncoder
 from keybus.importer.schema import LogScan, build_schema, columns_from_schema, infer_columns
 from keybus.importer.target import check_target_topic
+from keybus.importer.versions import first_row_to_publish
 from keybus.kafka import unreachable_error
 from keybus.registry.client import RegistryClient
 from keybus.serde import AvroSerializer, ParsedSchema, SerializationError, parse_schema
@@ -136,6 +143,13 @@ class ImportOptions:
         subject_strategy: "topic_record" (default), "topic" or "record".
         allow_mixed_topic: publish to a topic that already contains other events; by
             default a new import into such a topic raises MixedTopicError.
+        message_max_bytes: the producer's `message.max.bytes`. A row whose record is
+            larger than this or than the topic's `max.message.bytes` is rejected.
+        new_rows_only: when the topic contains a finished import of a file this one starts
+            with, publish only the rows after that import's last row.
+        allow_other_imports: publish every row although the topic contains imports of
+            other files; by default a new import into such a topic raises
+            EarlierImportError.
     """
 
     topic: str
@@ -148,6 +162,9 @@ class ImportOptions:
     rejects_path: Path | None = None
     subject_strategy: str = "topic_record"
     allow_mixed_topic: bool = False
+    message_max_bytes: int = PRODUCER_DEFAULT_BYTES
+    new_rows_only: bool = False
+    allow_other_imports: bool = False
 
 
 @dataclass
@@ -176,6 +193,9 @@ def run_import(
 
     Raises:
         ImportConflictError: an unfinished import of this file used other options.
+        EarlierImportError: a new import targets a topic that contains imports of other
+            files, and neither `new_rows_only` nor `allow_other_imports` allows it.
+            Nothing was written.
         MixedTopicError: a new import targets a topic that contains other events, and
             `allow_mixed_topic` is not set. Nothing was written.
         TransactionError: a commit failed; run the import again to resume.
@@ -212,6 +232,11 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _import_source(file_sha256: str) -> str:
+    """Return the `ce_source` of the events imported from the file with this SHA-256."""
+    return f"urn:keybus:import:sha256:{file_sha256}"
+
+
 class _ImportRun:
     def __init__(
         self, log: EventLog, mapping: LogMapping, plan: ImportPlan, options: ImportOptions
@@ -223,13 +248,14 @@ class _ImportRun:
         self.progress_topic = options.progress_topic or progress_topic_name(options.topic)
         self.builder = EventBuilder(mapping, plan.scan.attributes, log.sha256)
         self.event_type = plan.parsed.name or "keybus.eventlog.LogEvent"
-        self.source = f"urn:keybus:import:sha256:{log.sha256}"
+        self.source = _import_source(log.sha256)
         self.headers = EventRecordHeaders(
             event_type=self.event_type, source=self.source, trace_id=log.sha256[:32]
         )
         # The importer's own record layout has a faster encoder than the generic one.
         self.encoder = EventRecordEncoder.for_schema(plan.schema, plan.parsed)
         self.published = 0
+        self.size_limit = RecordSizeLimit(options.message_max_bytes, None)
 
     def run(self, on_progress: ProgressCallback) -> ImportResult:
         # The transactional id is derived from topic and file, so the producer of a new
@@ -241,17 +267,19 @@ class _ImportRun:
             subject_strategy=self.options.subject_strategy,
             auto_register=True,
             transactional_id=f"keybus-import.{self.options.topic}.{self.log.sha256[:24]}",
-            config=IMPORT_PRODUCER_CONFIG,
+            config={
+                **IMPORT_PRODUCER_CONFIG,
+                "message.max.bytes": self.options.message_max_bytes,
+            },
         ) as producer:
-            progress = read_progress(
-                self.options.bootstrap_servers,
-                self.progress_topic,
-                self.log.sha256,
-                topic=self.options.topic,
+            imports = read_imports(
+                self.options.bootstrap_servers, self.progress_topic, topic=self.options.topic
             )
+            progress = imports.get(self.log.sha256)
             self._check_resume(progress)
-            if progress is None and not self.options.allow_mixed_topic:
-                self._check_target()
+            first_row = 0
+            if progress is None:
+                first_row = self._check_topic(imports)
             serializer = AvroSerializer(
                 self.plan.parsed,
                 producer.registry,
@@ -270,7 +298,14 @@ class _ImportRun:
                 result.resumed_after_row = progress.last_row
                 result.stats.events, result.stats.rejects = progress.events, progress.rejects
                 return result
-            resume_row = 0 if progress is None else progress.last_row
+            self.size_limit = read_record_size_limit(
+                self.options.bootstrap_servers,
+                self.options.topic,
+                producer_bytes=self.options.message_max_bytes,
+            )
+            # NOTE: an import that continues an earlier one builds that import's rows too,
+            # so its event and reject counts include them; `published` counts its own.
+            resume_row = first_row if progress is None else progress.last_row
             result.rejects = self._publish(producer, serializer, header, resume_row, on_progress)
         result.resumed_after_row = resume_row
         result.rows, result.published = self.builder.stats.rows, self.published
@@ -292,12 +327,29 @@ class _ImportRun:
             rejects=[],
         )
 
-    def _check_target(self) -> None:
+    def _check_topic(self, imports: dict[str, Progress]) -> int:
         """Reject a new import into a topic that contains other events, before any write.
 
-        Only an import without progress is checked: a resumed or finished import of this
-        file already decided on its topic, with or without `allow_mixed_topic`.
+        Returns the row after which the import starts: 0, or the last row of the earlier
+        import it continues. Only an import without progress is checked: a resumed or
+        finished import of this file already decided on its topic and first row.
         """
+        first_row = first_row_to_publish(
+            self.log,
+            imports,
+            self.options.topic,
+            new_rows_only=self.options.new_rows_only,
+            allow_other_imports=self.options.allow_other_imports,
+        )
+        if first_row:
+            logger.info(
+                "import continues an earlier import topic=%s after_row=%s",
+                self.options.topic,
+                first_row,
+            )
+        if self.options.allow_mixed_topic:
+            return first_row
+        earlier_sources = frozenset(_import_source(sha) for sha in imports)
         with RegistryClient(self.options.registry_url) as registry:
             check_target_topic(
                 self.options.bootstrap_servers,
@@ -306,7 +358,9 @@ class _ImportRun:
                 event_type=self.event_type,
                 source=self.source,
                 log_name=self.log.name,
+                earlier_sources=earlier_sources,
             )
+        return first_row
 
     def _ensure_topics(self) -> None:
         ensure_topic(
@@ -372,11 +426,17 @@ class _ImportRun:
         """Yield the row number and record of each row after `resume_row`, or None for a reject.
 
         Earlier rows are built too but not yielded: they set the per-case sequence and
-        duplicate state, and their rejects are listed again.
+        duplicate state, and their rejects are listed again. A record over the size limit
+        is a reject. The key counts twice because the `ce_subject` header repeats it.
+
+        NOTE: a resumed import compares earlier rows with the limit of the current run, so
+        when the limit changed since the crash, the rejects listed for rows the earlier
+        run committed follow the new limit.
         """
         build = self.builder.build_fields
         encode = self._encoder(serializer)
         headers_for = self.headers.for_event
+        max_size = self.size_limit.max_bytes - RECORD_OVERHEAD_BYTES
         case_id, key = None, b""
         for source in self.plan.rows(self.log):
             fields = build(source)
@@ -387,13 +447,18 @@ class _ImportRun:
                 try:
                     value = encode(fields, header)
                 except SerializationError as exc:
-                    rejects.append(self._encoding_reject(source, fields, exc))
+                    rejects.append(self._event_reject(source, fields, exc.message))
                 else:
                     # Rows of one case are usually adjacent and share the case id string.
                     if fields[1] is not case_id:
                         case_id = fields[1]
                         key = case_id.encode()
-                    record = key, value, headers_for(fields[0], fields[3], case_id)
+                    if len(value) + 2 * len(key) > max_size:
+                        size = len(value) + 2 * len(key) + RECORD_OVERHEAD_BYTES
+                        reason = self.size_limit.reject_reason(size, self.options.topic)
+                        rejects.append(self._event_reject(source, fields, reason))
+                    else:
+                        record = key, value, headers_for(fields[0], fields[3], case_id)
             if source.row > resume_row:
                 yield source.row, record
 
@@ -407,12 +472,10 @@ class _ImportRun:
 
         return encode_generic
 
-    def _encoding_reject(
-        self, source: SourceRow, fields: EventFields, exc: SerializationError
-    ) -> Reject:
+    def _event_reject(self, source: SourceRow, fields: EventFields, reason: str) -> Reject:
         self.builder.stats.events -= 1
         self.builder.stats.rejects += 1
-        return Reject(source.row, fields[1], exc.message, source.values)
+        return Reject(source.row, fields[1], reason, source.values)
 
     def _send_batch(
         self,
@@ -458,6 +521,7 @@ class _ImportRun:
             finished=finished,
             mapping_fingerprint=self.mapping.fingerprint(),
             schema_fingerprint=self.plan.parsed.fingerprint,
+            file_bytes=self.log.size_bytes,
         )
 
     def _write_rejects(self, rejects: list[Reject]) -> None:

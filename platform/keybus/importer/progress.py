@@ -19,7 +19,14 @@ from confluent_kafka.admin import NewTopic
 
 from keybus.kafka import AdminClient, Consumer
 
-__all__ = ["Progress", "ensure_topic", "progress_key", "progress_topic_name", "read_progress"]
+__all__ = [
+    "Progress",
+    "ensure_topic",
+    "progress_key",
+    "progress_topic_name",
+    "read_imports",
+    "read_progress",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +61,8 @@ class Progress:
         finished: True once every row is committed.
         mapping_fingerprint: hash of the mapping the import used.
         schema_fingerprint: SHA-256 of the normalized event schema.
+        file_bytes: the file's size as stored, so that a later version of the file can
+            be checked to start with it; None in records written without it.
     """
 
     file_sha256: str
@@ -64,6 +73,7 @@ class Progress:
     finished: bool
     mapping_fingerprint: str
     schema_fingerprint: str
+    file_bytes: int | None = None
 
     def to_json(self) -> bytes:
         """Return the record value."""
@@ -105,9 +115,19 @@ def read_progress(
 ) -> Progress | None:
     """Return the last committed progress of the file's import into `topic`.
 
-    It reads `progress_topic` to its end.
+    It reads `progress_topic` to its end. A missing topic reads as no progress.
 
-    A missing topic reads as no progress, and the read does not create it.
+    Raises:
+        TimeoutError: the end of the topic was not reached within 60 s.
+    """
+    return read_imports(bootstrap_servers, progress_topic, topic=topic).get(file_sha256)
+
+
+def read_imports(bootstrap_servers: str, progress_topic: str, *, topic: str) -> dict[str, Progress]:
+    """Return the last committed progress of each file imported into `topic`, by SHA-256.
+
+    It reads `progress_topic` to its end. A missing topic reads as no imports, and the
+    read does not create it.
 
     Raises:
         TimeoutError: the end of the topic was not reached within 60 s.
@@ -115,7 +135,7 @@ def read_progress(
     consumer = Consumer(
         {
             "bootstrap.servers": bootstrap_servers,
-            "group.id": f"keybus-import-progress-{file_sha256[:12]}",
+            "group.id": f"keybus-import-progress-{topic}",
             "isolation.level": "read_committed",
             "enable.auto.commit": False,
             "enable.partition.eof": True,
@@ -126,14 +146,16 @@ def read_progress(
         metadata = consumer.list_topics(progress_topic, timeout=_ADMIN_TIMEOUT_S)
         partitions = metadata.topics[progress_topic].partitions
         consumer.assign([TopicPartition(progress_topic, p, 0) for p in partitions])
-        key = progress_key(topic, file_sha256)
-        return _read_to_end(consumer, len(partitions), key, progress_topic)
+        prefix = progress_key(topic, "")
+        return _read_to_end(consumer, len(partitions), prefix, progress_topic)
     finally:
         consumer.close()
 
 
-def _read_to_end(consumer: Consumer, partitions: int, key: bytes, topic: str) -> Progress | None:
-    latest: Progress | None = None
+def _read_to_end(
+    consumer: Consumer, partitions: int, prefix: bytes, topic: str
+) -> dict[str, Progress]:
+    latest: dict[str, Progress] = {}
     at_end: set[int] = set()
     waited_s = 0.0
     while len(at_end) < partitions:
@@ -152,7 +174,8 @@ def _read_to_end(consumer: Consumer, partitions: int, key: bytes, topic: str) ->
                 at_end.add(message.partition() or 0)
                 continue
             raise KafkaException(error)
-        value = message.value()
-        if message.key() == key and value is not None:
-            latest = Progress.from_json(value)
+        key, value = message.key(), message.value()
+        if key is not None and key.startswith(prefix) and value is not None:
+            progress = Progress.from_json(value)
+            latest[progress.file_sha256] = progress
     return latest

@@ -16,13 +16,20 @@ from keybus.importer.errors import LogFormatError
 from keybus.importer.rows import SourceRow
 from keybus.importer.xes import xes_rows
 
-__all__ = ["EventLog", "RowCache", "SourceRow", "open_log"]
+__all__ = ["CSV_FIELD_MAX_CHARS", "EventLog", "RowCache", "SourceRow", "open_log"]
 
 logger = logging.getLogger(__name__)
 
 LogFormat = Literal["csv", "xes"]
 
 _GZIP_MAGIC = b"\x1f\x8b"
+
+CSV_FIELD_MAX_CHARS = 1_000_000_000
+"""The csv module's field size limit while a CSV log is read, instead of its default of
+131,072 characters. librdkafka accepts a `message.max.bytes` of at most 1,000,000,000
+(its CONFIGURATION.md), so a longer field could never be published. A shorter field
+over the target's record size limit is read, and its row is rejected when it is
+published."""
 
 
 class EventLog:
@@ -50,6 +57,7 @@ class EventLog:
                 "gzip, or remove .gz from its name if it is plain text.",
                 path=str(self.path),
             )
+        self.size_bytes = self.path.stat().st_size
         self.sha256 = _sha256(self.path)
 
     @property
@@ -64,6 +72,21 @@ class EventLog:
                 yield from _csv_rows(stream, str(self.path))
             else:
                 yield from xes_rows(stream, str(self.path))
+
+    def starts_with(self, size_bytes: int, sha256: str) -> bool:
+        """Return whether the first `size_bytes` bytes of the file as stored have `sha256`."""
+        if size_bytes > self.size_bytes:
+            return False
+        digest = hashlib.sha256()
+        with self.path.open("rb") as handle:
+            left = size_bytes
+            while left:
+                block = handle.read(min(left, 1 << 20))
+                if not block:
+                    return False
+                digest.update(block)
+                left -= len(block)
+        return digest.hexdigest() == sha256
 
     def _open_binary(self) -> IO[bytes]:
         if self.compressed:
@@ -103,6 +126,9 @@ def _sha256(path: Path) -> str:
 
 
 def _csv_rows(stream: IO[bytes], path: str) -> Iterator[SourceRow]:
+    # NOTE: the limit is process-wide, so it stays raised for other CSV readers too.
+    if csv.field_size_limit() < CSV_FIELD_MAX_CHARS:
+        csv.field_size_limit(CSV_FIELD_MAX_CHARS)
     # surrogateescape keeps each byte that is not UTF-8 as one lone surrogate, so that
     # such bytes reject only the rows that contain them.
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")

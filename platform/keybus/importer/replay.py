@@ -31,8 +31,9 @@ _SKIPS_LOGGED = 5
 """Skipped records logged one by one at WARNING. Later ones are counted per reason."""
 
 Start = Literal["beginning", "stored"] | datetime
-"""Start of a replay: the first offset, the first record at or after a time, or the
-positions the projection stored (the beginning for a new projection)."""
+"""Start of a replay: the first offset (a rebuild), a time (an archive replay onto the
+stored figures), or the positions the projection stored (the beginning for a new
+projection)."""
 
 
 @dataclass
@@ -40,11 +41,16 @@ class ReplayStats:
     """Counts of one replay.
 
     Attributes:
+        applied: events applied to the figures.
+        skipped: records that could not be decoded or lack the event-log fields.
         skipped_by_reason: skipped records per reason, such as the decoding error type.
+        reread: records read again that the figures included before the replay; they
+            are not applied again.
     """
 
     applied: int = 0
     skipped: int = 0
+    reread: int = 0
     skipped_by_reason: Counter[str] = field(default_factory=Counter)
 
     def skip(self, reason: str, message: Any, detail: object) -> None:
@@ -76,9 +82,13 @@ def replay_projection(
 ) -> ReplayStats:
     """Apply the committed events of `topic` to `projection` up to the topic's end.
 
-    A start of "beginning" or a time removes the projection's figures first, so after
-    `--from TIME` it covers the records appended at or after TIME. With `stop`, the
-    replay keeps following the topic until `stop` is set.
+    A start of "beginning" removes the projection's figures first. A time keeps them
+    and reads each partition again from its first record at or after the time, or from
+    the stored position when that is earlier, and from the beginning when the
+    projection has no position for it. `apply` is not idempotent, so records below the
+    stored positions are read but not applied again, and the figures equal those of a
+    rebuild from the beginning. With `stop`, the replay keeps following the topic until
+    `stop` is set.
 
     Raises:
         ConfigurationError: the topic does not exist.
@@ -95,9 +105,10 @@ def replay_projection(
         }
     )
     try:
+        included = {} if start == "beginning" else projection.positions(topic)
         consumer.assign(_start_positions(consumer, projection, topic, start, bootstrap_servers))
         deserializer = AvroDeserializer(RegistryClient(registry_url))
-        return _consume(consumer, projection, deserializer, stop)
+        return _consume(consumer, projection, deserializer, stop, included)
     finally:
         consumer.close()
 
@@ -118,15 +129,25 @@ def _start_positions(
     if metadata.error is not None:
         raise KafkaException(metadata.error)
     partitions = sorted(metadata.partitions)
-    if start == "stored":
-        stored = projection.positions(topic)
-        return [TopicPartition(topic, p, stored.get(p, OFFSET_BEGINNING)) for p in partitions]
-    projection.reset()
     if start == "beginning":
+        projection.reset()
         return [TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions]
+    stored = projection.positions(topic)
+    if start == "stored":
+        return [TopicPartition(topic, p, stored.get(p, OFFSET_BEGINNING)) for p in partitions]
     at_ms = int(start.timestamp() * 1000)
     wanted = [TopicPartition(topic, p, at_ms) for p in partitions]
-    return list(consumer.offsets_for_times(wanted, timeout=30.0))
+    found = consumer.offsets_for_times(wanted, timeout=30.0)
+    return [TopicPartition(topic, tp.partition, _archive_start(tp, stored)) for tp in found]
+
+
+def _archive_start(at_time: TopicPartition, stored: dict[int, int]) -> int:
+    """Return where an archive replay reads a partition: never after its stored position."""
+    if at_time.partition not in stored:
+        return OFFSET_BEGINNING
+    if at_time.offset < 0:  # no record at or after the time
+        return stored[at_time.partition]
+    return min(at_time.offset, stored[at_time.partition])
 
 
 def _consume(
@@ -134,6 +155,7 @@ def _consume(
     projection: EventLogProjection,
     deserializer: AvroDeserializer,
     stop: threading.Event | None,
+    included: dict[int, int],
 ) -> ReplayStats:
     stats = ReplayStats()
     partitions = {tp.partition for tp in consumer.assignment()}
@@ -151,8 +173,13 @@ def _consume(
         idle_since = time.monotonic()
         with projection.batch():
             for message in messages:
-                _apply(message, projection, deserializer, stats, at_end)
-    logger.info("projection replayed applied=%s skipped=%s", stats.applied, stats.skipped)
+                _apply(message, projection, deserializer, stats, at_end=at_end, included=included)
+    logger.info(
+        "projection replayed applied=%s reread=%s skipped=%s",
+        stats.applied,
+        stats.reread,
+        stats.skipped,
+    )
     if stats.skipped > _SKIPS_LOGGED:
         logger.warning(
             "records skipped in all: %s",
@@ -166,7 +193,9 @@ def _apply(
     projection: EventLogProjection,
     deserializer: AvroDeserializer,
     stats: ReplayStats,
+    *,
     at_end: set[int],
+    included: dict[int, int],
 ) -> None:
     error = message.error()
     if error is not None:
@@ -175,6 +204,9 @@ def _apply(
             return
         raise KafkaException(error)
     at_end.discard(message.partition())
+    if message.offset() < included.get(message.partition(), -1):
+        stats.reread += 1
+        return
     try:
         event = deserializer.decode(message.value()).value
     except SerdeError as exc:

@@ -136,8 +136,12 @@ def check_target_topic(
     event_type: str,
     source: str,
     log_name: str,
+    earlier_sources: frozenset[str] = frozenset(),
 ) -> None:
     """Raise MixedTopicError when `topic` contains events other than this import's.
+
+    Records of `event_type` whose `ce_source` is in `earlier_sources`, the sources of
+    earlier imports into the topic that this import may follow, count as the import's.
 
     Raises:
         MixedTopicError: the catalog, the registry or the topic's last records show
@@ -148,7 +152,13 @@ def check_target_topic(
     evidence = TopicEvidence(
         catalog_types=tuple(catalog_event_types(topic, event_type)),
         subjects=tuple(registered_record_names(registry, topic, event_type)),
-        sample=read_last_records(bootstrap_servers, topic, event_type=event_type, source=source),
+        sample=read_last_records(
+            bootstrap_servers,
+            topic,
+            event_type=event_type,
+            source=source,
+            earlier_sources=earlier_sources,
+        ),
     )
     logger.debug(
         "target topic checked topic=%s records_read=%s elapsed_ms=%.0f",
@@ -235,7 +245,12 @@ def _latest_record_name(registry: RegistryClient, subject: Subject) -> str | Non
 
 
 def read_last_records(
-    bootstrap_servers: str, topic: str, *, event_type: str, source: str
+    bootstrap_servers: str,
+    topic: str,
+    *,
+    event_type: str,
+    source: str,
+    earlier_sources: frozenset[str] = frozenset(),
 ) -> RecordSample:
     """Read the CloudEvents headers of the last records of each partition of `topic`.
 
@@ -273,7 +288,8 @@ def read_last_records(
         kinds = _read_to_end(consumer, topic, len(partitions))
     finally:
         consumer.close()
-    others = tuple(kind for kind in kinds if kind != (event_type, source))
+    sources = earlier_sources | {source}
+    others = tuple(kind for kind in kinds if kind[0] != event_type or kind[1] not in sources)
     return RecordSample(read=len(kinds), others=others)
 
 

@@ -21,11 +21,11 @@ from keybus.serde.compiled import (
 )
 from keybus.serde.errors import SerializationError, UnknownSchemaIdError, WireFormatError
 from keybus.serde.naming import SubjectStrategy, topic_record_name_strategy
-from keybus.serde.runtime import describe_value
+from keybus.serde.runtime import MISSING, describe_value
 from keybus.serde.schema import ParsedSchema, parse_schema
 from keybus.serde.unions import rename_branches, tag_union_branches
 from keybus.serde.wire import frame_header, unframe
-from keybus.types import SchemaId, Subject
+from keybus.types import SchemaId, Subject, check_topic_name
 
 __all__ = ["AvroDeserializer", "AvroSerializer", "Decoded", "SchemaRegistry", "corrupt_body_error"]
 
@@ -44,6 +44,11 @@ class SchemaRegistry(Protocol):
     def lookup(
         self, subject: Subject, schema: str, *, normalize: bool = False
     ) -> RegisteredSchema: ...
+
+
+_VALIDATION_ERRORS = (ValidationError, ValueError, TypeError, AttributeError, OverflowError)
+"""The exceptions fastavro's `validate` raises for a bad value. For logical types it raises
+the error of the conversion that failed instead of ValidationError."""
 
 
 class AvroSerializer:
@@ -101,7 +106,11 @@ class AvroSerializer:
         return SchemaId(int.from_bytes(self.header(topic)[1:], "big"))
 
     def header(self, topic: str) -> bytes:
-        """Return the 5-byte wire-format header for `topic`, resolving the id on first use."""
+        """Return the 5-byte wire-format header for `topic`, resolving the id on first use.
+
+        Raises:
+            InvalidTopicNameError: Kafka would reject `topic`; nothing is registered.
+        """
         header = self._headers.get(topic)
         if header is None:
             header = frame_header(self._resolve_id(topic))
@@ -140,22 +149,36 @@ class AvroSerializer:
         return bytes(out)
 
     def check(self, datum: Any) -> None:
-        """Raise SerializationError naming the first field of `datum` the schema rejects."""
+        """Raise SerializationError naming the first value in `datum` the schema rejects.
+
+        The message is the one `encode_body` gives for the same value, because the
+        compiled encoder, run on the error path only, finds the value and its full path.
+        """
         try:
             validate(datum, self.schema.parsed, raise_errors=True)
-        except ValidationError as exc:
-            first = exc.errors[0] if exc.errors else None
-            field = str(first.field) if first is not None else None
-            expected = _describe(first.schema) if first is not None else "?"
-            value = repr(first.datum)[:80] if first is not None else "?"
-            raise SerializationError(
-                f"Value rejected by schema {self.schema.name}: field '{field}' is {value}, "
-                f"not a valid {expected}. Give the field a value of type {expected}.",
-                schema_name=self.schema.name,
-                field=field,
-            ) from exc
+        except _VALIDATION_ERRORS as exc:
+            raise self._validation_error(datum, exc) from exc
+
+    def _validation_error(self, datum: Any, exc: Exception) -> SerializationError:
+        try:
+            self._codec.encode(datum, bytearray())
+        except ValueRejectedError as rejected:
+            return rejection_error(rejected, self.schema)
+        # The encoder accepts what fastavro rejected, so fastavro's report is all there is.
+        first = exc.errors[0] if isinstance(exc, ValidationError) and exc.errors else None
+        if first is None:
+            reason = f"fastavro's validation raised {type(exc).__name__}: {clause(exc)}"
+            rejection = ValueRejectedError(datum, "value of the schema", reason)
+            return rejection_error(rejection, self.schema)
+        reported = ValueRejectedError(first.datum, _describe(first.schema))
+        field = str(first.field).removeprefix(f"{self.schema.name}.")
+        if field and field != "None":
+            reported.at_field(field)
+        return rejection_error(reported, self.schema)
 
     def _resolve_id(self, topic: str) -> SchemaId:
+        # Before the registry, so that a topic Kafka rejects leaves no subject behind.
+        check_topic_name(topic)
         subject = self.subject(topic)
         if self.auto_register:
             return self.registry.register(subject, self.schema.text)
@@ -256,16 +279,25 @@ class AvroDeserializer:
 
 
 def rejection_error(rejected: ValueRejectedError, schema: ParsedSchema) -> SerializationError:
-    """Translate a compiled encoder's rejection into a SerializationError naming the field."""
+    """Translate a rejection into a SerializationError naming the path, value, type and fix."""
     field = rejected.path or None
     where = f"field '{field}'" if field else "the value"
-    return SerializationError(
-        f"Value rejected by schema {schema.name}: {where} is "
-        f"{describe_value(rejected.value)}, not a valid {rejected.expected}. Give "
-        f"{'the field' if field else 'it'} a value of that type.",
-        schema_name=schema.name,
-        field=field,
-    )
+    prefix = f"Value rejected by schema {schema.name or '<unnamed>'}: {where}"
+    if rejected.value is MISSING:
+        message = (
+            f"{prefix} is missing and has no default. Set it, or give the field a default "
+            "in the schema."
+        )
+    else:
+        reason = f" because {rejected.reason}" if rejected.reason else ""
+        fix = rejected.fix or (
+            "Give the field a value of that type." if field else "Pass a value of that type."
+        )
+        message = (
+            f"{prefix} is {describe_value(rejected.value)}, not a valid "
+            f"{rejected.expected}{reason}. {fix}"
+        )
+    return SerializationError(message, schema_name=schema.name, field=field)
 
 
 def corrupt_body_error(

@@ -2,8 +2,9 @@
 
 The generated code writes the same bytes as fastavro 1.x for every value that fastavro
 accepts. It raises `ValueRejectedError` for a value that does not fit the schema: a wrong
-type, an int out of range, an unknown enum symbol, or a decimal whose scale does not
-fit. fastavro writes wrong bytes for some of these.
+type, an int out of range, an unknown enum symbol, a string with a lone surrogate (which
+UTF-8 cannot encode), or a decimal whose scale does not fit. fastavro writes wrong bytes
+for some of these.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ _GLOBALS: dict[str, Any] = {
     "_varint": runtime.varint,
     "_reject": runtime.reject,
     "_by_error": runtime.rejected_by_error,
+    "_field_error": runtime.rejected_field_by_error,
     "_Rejected": runtime.ValueRejectedError,
     "_pack_f": runtime.PACK_FLOAT,
     "_pack_d": runtime.PACK_DOUBLE,
@@ -84,8 +86,9 @@ class _EncoderWriter:
         self.source.add(1, "append = out.append")
         self.source.add(1, "try:")
         self.value(self.schema.parsed, "datum", 2)
+        expected = self.describe(self.schema.parsed)
         self.source.add(1, f"except {_ERRORS} as error:")
-        self.source.add(2, "raise _by_error(datum, 'a value of the schema', error) from error")
+        self.source.add(2, f"raise _by_error(datum, {expected!r}, error) from error")
         while self.pending:
             name, record = self.pending.pop()
             self.record_function(name, record)
@@ -98,7 +101,8 @@ class _EncoderWriter:
         if self.field_attribute is None:
             # A dict passes without the slower abstract-class check.
             source.add(1, "if type(d) is not dict and not isinstance(d, _Mapping):")
-            source.add(2, f"_reject(d, {record['name']!r} + ' record (a mapping)')")
+            expected = f"record {self.schema.avro_name(record['name'])} (a mapping)"
+            source.add(2, f"_reject(d, {expected!r})")
         source.add(1, "f = None")
         source.add(1, "try:")
         for field in record["fields"]:
@@ -111,15 +115,30 @@ class _EncoderWriter:
         source.add(1, "except _Rejected as rejected:")
         source.add(2, "rejected.at_field(f)")
         source.add(2, "raise")
+        # Read on the error path only: each field's attribute and its type for the message.
+        fields = source.constant(
+            {
+                field["name"]: (self.attribute(record, field["name"]), self.describe(field["type"]))
+                for field in record["fields"]
+            },
+            "_fields",
+        )
         source.add(1, f"except {_ERRORS} as error:")
-        source.add(2, "rejected = _by_error(d, 'a ' + str(f) + ' field', error)")
+        source.add(2, f"rejected = _field_error(d, f, {fields}, error)")
         source.add(2, "rejected.at_field(f)")
         source.add(2, "raise rejected from error")
 
+    def attribute(self, record: Mapping[str, Any], name: str) -> str | None:
+        """Return the attribute that contains field `name` of a model, or None for mappings."""
+        if self.field_attribute is None:
+            return None
+        return self.field_attribute(record["name"], name)
+
     def field_access(self, record: Mapping[str, Any], field: Mapping[str, Any]) -> str:
         name = field["name"]
-        if self.field_attribute is not None:
-            return f"d.{self.field_attribute(record['name'], name)}"
+        attribute = self.attribute(record, name)
+        if attribute is not None:
+            return f"d.{attribute}"
         if "default" in field:
             datum = _default_datum(field["default"], field["type"], self.named)
             return f"d.get({name!r}, {self.source.constant(datum)})"
@@ -194,7 +213,7 @@ class _EncoderWriter:
         add = self.source.add
         add(indent, f"if type({var}) is not int or not {low} <= {var} <= {high}:")
         add(indent + 1, f"if not _is_integral({var}, {low}, {high}):")
-        add(indent + 2, f"_reject({var}, '{kind} from {low} to {high}')")
+        add(indent + 2, f"_reject({var}, '{kind} (from {low} to {high})')")
         add(indent + 1, f"{var} = int({var})")
         self.zigzag(f"({var} << 1) ^ ({var} >> {shift})", indent)
 
@@ -216,24 +235,27 @@ class _EncoderWriter:
     def enum(self, node: Mapping[str, Any], var: str, indent: int) -> None:
         symbols = self.source.constant({s: i for i, s in enumerate(node["symbols"])}, "_symbols")
         index = self.source.local("i")
+        expected = f"enum {self.schema.avro_name(node['name'])}"
+        reason = f"it is not one of the symbols {_listed(node['symbols'])}"
         add = self.source.add
         add(indent, f"{index} = {symbols}.get({var}) if isinstance({var}, str) else None")
         add(indent, f"if {index} is None:")
-        add(indent + 1, f"_reject({var}, 'a symbol of enum ' + {node['name']!r})")
+        add(indent + 1, f"_reject({var}, {expected!r}, {reason!r})")
         self.zigzag(f"{index} << 1", indent)
 
     def fixed(self, node: Mapping[str, Any], var: str, indent: int) -> None:
         size = int(node["size"])
         add = self.source.add
         add(indent, f"if not isinstance({var}, bytes) or len({var}) != {size}:")
-        add(indent + 1, f"_reject({var}, '{size} bytes for fixed ' + {node['name']!r})")
+        expected = f"fixed {self.schema.avro_name(node['name'])} (bytes of length {size})"
+        add(indent + 1, f"_reject({var}, {expected!r})")
         add(indent, f"out += {var}")
 
     def array(self, node: Mapping[str, Any], var: str, indent: int) -> None:
         item = self.source.local("item")
         add = self.source.add
         add(indent, f"if not isinstance({var}, (list, tuple)):")
-        add(indent + 1, f"_reject({var}, 'array (a list)')")
+        add(indent + 1, f"_reject({var}, 'array (a list or tuple)')")
         add(indent, f"if {var}:")
         self.zigzag(f"len({var}) << 1", indent + 1)
         add(indent + 1, "try:")
@@ -242,6 +264,11 @@ class _EncoderWriter:
         add(indent + 1, "except _Rejected as rejected:")
         add(indent + 2, f"rejected.at_item({var}, {item})")
         add(indent + 2, "raise")
+        add(indent + 1, f"except {_ERRORS} as error:")
+        expected = self.describe(node["items"])
+        add(indent + 2, f"rejected = _by_error({item}, {expected!r}, error)")
+        add(indent + 2, f"rejected.at_item({var}, {item})")
+        add(indent + 2, "raise rejected from error")
         add(indent, "append(0)")
 
     def map(self, node: Mapping[str, Any], var: str, indent: int) -> None:
@@ -260,6 +287,11 @@ class _EncoderWriter:
         add(indent + 1, "except _Rejected as rejected:")
         add(indent + 2, f"rejected.at_key({key})")
         add(indent + 2, "raise")
+        add(indent + 1, f"except {_ERRORS} as error:")
+        expected = self.describe(node["values"])
+        add(indent + 2, f"rejected = _by_error({item}, {expected!r}, error)")
+        add(indent + 2, f"rejected.at_key({key})")
+        add(indent + 2, "raise rejected from error")
         add(indent, "append(0)")
 
     def logical(self, kind: str, node: Mapping[str, Any], var: str, indent: int) -> None:
@@ -313,7 +345,7 @@ class _EncoderWriter:
     def decimal(self, kind: str, node: Mapping[str, Any], var: str, indent: int) -> None:
         # int() keeps schema attributes from reaching the generated source as anything else.
         precision, scale = int(node.get("precision", 0)), int(node.get("scale", 0))
-        expected = f"decimal({precision}, {scale})"
+        expected = self.describe(node)
         size = int(node.get("size", 0))
         slow = (
             f"_dec_bytes({var}, {precision}, {scale}, {expected!r})"
@@ -347,6 +379,30 @@ class _EncoderWriter:
     def union(self, branches: list[Any], var: str, indent: int) -> None:
         dispatch = _UnionDispatch(self, branches, var)
         dispatch.write(indent)
+
+    def describe(self, node: Any, depth: int = 0) -> str:
+        """Return the Avro type of `node` as error messages show it, such as `array of int`."""
+        if isinstance(node, str) and node not in PRIMITIVE_TYPES:
+            node = self.named[node]
+        if isinstance(node, list):
+            return "union of " + " | ".join(self.describe(branch, depth + 1) for branch in node)
+        if isinstance(node, str):
+            return node
+        kind = node["type"]
+        if not isinstance(kind, str) or kind not in PRIMITIVE_TYPES | _COMPLEX:
+            return self.describe(kind, depth)
+        if "logicalType" in node and logical_kind(node) is not None:
+            if node["logicalType"] == "decimal":
+                return f"decimal({int(node.get('precision', 0))}, {int(node.get('scale', 0))})"
+            return f"{node['logicalType']} ({kind})"
+        if kind in ("record", "error", "enum", "fixed"):
+            return f"{kind} {self.schema.avro_name(node['name'])}"
+        if depth > 2:
+            return kind
+        inner = node["items"] if kind == "array" else node.get("values")
+        if inner is None:
+            return kind
+        return f"{kind} of {self.describe(inner, depth + 1)}"
 
 
 class _UnionDispatch:
@@ -389,7 +445,8 @@ class _UnionDispatch:
         source.add(indent, f"if type({var}) is tuple:")
         source.add(indent + 1, f"{index} = {names}.get({var}[0], -1) if len({var}) == 2 else -1")
         source.add(indent + 1, f"if {index} < 0:")
-        source.add(indent + 2, f"_reject({var}, 'a (branch name, value) tuple naming a branch')")
+        reason = "a (branch name, value) tuple must name one of its branches"
+        source.add(indent + 2, f"_reject({var}, {self.describe()!r}, {reason!r})")
         source.add(indent + 1, f"{var} = {var}[1]")
         self.write_conditions(index, indent)
         source.add(indent, f"if {index} < 0:")
@@ -463,12 +520,7 @@ class _UnionDispatch:
         return _CONDITIONS[kind].format(v=var)
 
     def describe(self) -> str:
-        kinds = []
-        for node in self.resolved:
-            kind = _kind(node)
-            name = node.get("name") if isinstance(node, dict) else None
-            kinds.append(f"{kind} {self.writer.schema.avro_name(name)}" if name else kind)
-        return "one of the union branches " + " | ".join(kinds)
+        return self.writer.describe(self.branches)
 
 
 _CONDITIONS = {
@@ -495,6 +547,12 @@ _LOGICAL_CONDITIONS = {
     "bytes-decimal": "isinstance({v}, (_Decimal, bytes, bytearray))",
     "fixed-decimal": "isinstance({v}, _Decimal) or (isinstance({v}, bytes) and len({v}) == {size})",
 }
+
+
+def _listed(symbols: list[str], limit: int = 8) -> str:
+    """Return enum symbols for a message, the first `limit` of them when there are more."""
+    text = ", ".join(repr(symbol) for symbol in symbols[:limit])
+    return text if len(symbols) <= limit else f"{text} and {len(symbols) - limit} more"
 
 
 def _node_values(node: Mapping[str, Any]) -> dict[str, Any]:

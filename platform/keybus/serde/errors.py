@@ -44,11 +44,18 @@ class UnknownSchemaIdError(SerdeError):
 
 
 class InvalidSchemaError(SerdeError):
-    """A schema breaks the Avro specification, for example with a default of the wrong type."""
+    """A schema breaks the Avro specification, for example with a default of the wrong type.
 
-    def __init__(self, message: str, *, schema_name: str | None = None) -> None:
+    Attributes:
+        schema_name: the full name of the schema's top-level type, if it has one.
+        path: where in the schema the problem is, such as `com.example.User.email`;
+            empty when it is not known.
+    """
+
+    def __init__(self, message: str, *, schema_name: str | None = None, path: str = "") -> None:
         super().__init__(message, retryable=False)
         self.schema_name = schema_name
+        self.path = path
 
 
 class SerializationError(SerdeError):

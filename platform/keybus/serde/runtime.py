@@ -16,6 +16,7 @@ __all__ = [
     "DAYS_SHIFT",
     "EPOCH",
     "EPOCH_NAIVE",
+    "MISSING",
     "ValueRejectedError",
     "choose_mapping_branch",
     "decimal_context",
@@ -25,7 +26,10 @@ __all__ = [
     "naive_timestamp",
     "read_varint_tail",
     "reject",
+    "rejected_by_error",
+    "rejected_field_by_error",
     "truncated",
+    "unencodable_text",
     "varint",
 ]
 
@@ -56,12 +60,22 @@ class ValueRejectedError(Exception):
 
     `steps` grows from the value outwards while the exception passes through record
     fields, array items and map values; `path` reads it the other way round.
+
+    Attributes:
+        value: the rejected value, or MISSING for an absent field without a default.
+        expected: the Avro type the value should have, such as `int (from 0 to 9)`.
+        reason: why the value is not of that type, when the type alone does not explain it.
+        fix: what to do instead, when giving a value of `expected` is not enough.
     """
 
-    def __init__(self, value: Any, expected: str) -> None:
+    def __init__(
+        self, value: Any, expected: str, reason: str | None = None, fix: str | None = None
+    ) -> None:
         super().__init__(expected)
         self.value = value
         self.expected = expected
+        self.reason = reason
+        self.fix = fix
         self.steps: list[str] = []
 
     @property
@@ -86,16 +100,56 @@ class ValueRejectedError(Exception):
         self.steps.append(f"[{key!r}]")
 
 
-def reject(value: Any, expected: str) -> NoReturn:
+def reject(value: Any, expected: str, reason: str | None = None) -> NoReturn:
     """Raise ValueRejectedError for `value`, which is not a valid `expected`."""
-    raise ValueRejectedError(value, expected)
+    raise ValueRejectedError(value, expected, reason)
 
 
 def rejected_by_error(value: Any, expected: str, error: Exception) -> ValueRejectedError:
-    """Build the rejection for an error Python raised while encoding `value`."""
-    if isinstance(error, KeyError):
-        return ValueRejectedError(MISSING, "value: the field is required because it has no default")
-    return ValueRejectedError(value, f"{expected} ({type(error).__name__}: {error})")
+    """Build the rejection for an error Python raised while encoding `value` as `expected`."""
+    if isinstance(error, UnicodeEncodeError):
+        return unencodable_text(error)
+    return ValueRejectedError(value, expected, f"encoding it raised {_error_text(error)}")
+
+
+def rejected_field_by_error(
+    record: Any, field: str, fields: Mapping[str, tuple[str | None, str]], error: Exception
+) -> ValueRejectedError:
+    """Build the rejection for an error Python raised while encoding a record field.
+
+    `fields` maps each field name to the attribute that contains it (None when the record
+    is a mapping) and the field's Avro type. The value is read again here, on the error
+    path only, so that the message shows the field's value and not the whole record.
+    """
+    attribute, expected = fields.get(field, (None, "value of the schema"))
+    if attribute is not None:
+        value = getattr(record, attribute, MISSING)
+    elif isinstance(record, Mapping):
+        value = record.get(field, MISSING)
+    else:
+        value = MISSING
+    if value is MISSING:
+        return ValueRejectedError(MISSING, expected)
+    return rejected_by_error(value, expected, error)
+
+
+def unencodable_text(error: UnicodeEncodeError) -> ValueRejectedError:
+    """Build the rejection for a string with a lone surrogate, which UTF-8 cannot encode."""
+    character = error.object[error.start : error.start + 1]
+    return ValueRejectedError(
+        error.object,
+        "string",
+        f"it contains the lone surrogate {character!r} at index {error.start}, which UTF-8 "
+        "cannot encode",
+        "Replace the surrogate with a valid character, for example with "
+        "text.encode('utf-8', 'replace').decode(), or decode the original bytes with their "
+        "real encoding instead of errors='surrogateescape'.",
+    )
+
+
+def _error_text(error: Exception) -> str:
+    detail = str(error).rstrip(".")
+    return f"{type(error).__name__}: {detail}" if detail else type(error).__name__
 
 
 def describe_value(value: Any) -> str:
@@ -176,14 +230,14 @@ def _unscaled(value: Decimal, precision: int, scale: int, expected: str) -> int:
     so `Decimal("100")` is rejected for decimal(3, 2), where fastavro writes 10000.
     """
     if not value.is_finite():
-        reject(value, f"{expected}: a finite number")
+        reject(value, expected, "it is not a finite number")
     if value and value.adjusted() >= precision - scale:
-        reject(value, f"{expected}: at most {precision - scale} digits before the point")
+        reject(value, expected, f"it has more than {precision - scale} digits before the point")
     numerator, denominator = value.as_integer_ratio()
     scaled: int = numerator * 10**scale
     unscaled, remainder = divmod(scaled, denominator)
     if remainder:
-        reject(value, f"{expected}: at most {scale} digits after the point")
+        reject(value, expected, f"it has more than {scale} digits after the point")
     return unscaled
 
 
@@ -199,7 +253,7 @@ def decimal_to_fixed(value: Decimal, precision: int, scale: int, size: int, expe
     try:
         return unscaled.to_bytes(size, "big", signed=True)
     except OverflowError:
-        reject(value, f"{expected}: the unscaled value must fit {size} bytes")
+        reject(value, expected, f"its unscaled value does not fit in {size} bytes")
 
 
 def decimal_context(precision: int) -> Context:

@@ -89,12 +89,7 @@ def _parse_text(text: str) -> ParsedSchema:
     try:
         parsed = fastavro.parse_schema(fastavro_form, named_schemas=named)
     except Exception as exc:  # fastavro raises several unrelated types for bad schemas
-        name = _top_name(loaded, "")
-        raise InvalidSchemaError(
-            f"Schema {name or text[:80]!r} is invalid: {clause(exc)}. Fix it to follow the Avro "
-            "specification.",
-            schema_name=name,
-        ) from exc
+        raise _invalid_schema_error(text, loaded, exc) from exc
 
     return ParsedSchema(
         schema=loaded,
@@ -106,6 +101,41 @@ def _parse_text(text: str) -> ParsedSchema:
         fastavro_names=resolver.fastavro_names(),
         has_record_unions=resolver.has_record_unions,
     )
+
+
+def _invalid_schema_error(text: str, loaded: Any, exc: Exception) -> InvalidSchemaError:
+    """Build the error for a schema fastavro rejected, with the registry parser's diagnosis.
+
+    fastavro's messages are often a bare name, such as "in" for an unknown type. The
+    registry's parser names the place in the schema, the rule and the fix, so its message
+    is used whenever it also rejects the schema.
+    """
+    # Imported here because keybus.schemas imports this module for its catalog.
+    from keybus.schemas.avro import parse_avro  # noqa: PLC0415
+    from keybus.schemas.errors import InvalidSchemaError as RegistrySchemaError  # noqa: PLC0415
+    from keybus.schemas.parser import HINT_REFERENCE  # noqa: PLC0415
+
+    name = _top_name(loaded, "")
+    try:
+        parse_avro(text)
+    except RegistrySchemaError as diagnosis:
+        message = diagnosis.message
+        if message.endswith(HINT_REFERENCE):
+            message = message.removesuffix(HINT_REFERENCE) + _HINT_SELF_CONTAINED
+        return InvalidSchemaError(message, schema_name=name, path=diagnosis.path)
+    return InvalidSchemaError(
+        f"Schema {name or text[:80]!r} is invalid: {type(exc).__name__}: {clause(exc)}. Fix it "
+        "to follow the Avro specification.",
+        schema_name=name,
+    )
+
+
+_HINT_SELF_CONTAINED = (
+    "Use a primitive type, or define the named type at its first use in this schema, "
+    "because publish_dict() and AvroSerializer take no schema references. For a catalog "
+    "event, Catalog.load(root).event(event_type).schema from keybus.schemas is the schema "
+    "with those types inlined."
+)
 
 
 def named_definitions(schema: Any) -> dict[str, dict[str, Any]]:

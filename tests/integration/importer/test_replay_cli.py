@@ -2,16 +2,19 @@
 
 Real Kafka and the real keybus registry, driven through the CLI in-process with
 Typer's runner. Two logs are imported one after the other into one topic, under two
-record names, so a replay from a time between the imports covers only the second log.
-The second import appends to a topic that contains the first log's events, so it
-passes --allow-mixed-topic.
+record names, and a replay from a time between the imports is compared with a rebuild
+from the beginning. The second import appends to a topic that contains the first log's
+events, so it passes --allow-mixed-topic.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import time
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner
 
@@ -22,8 +25,10 @@ from keybus.testing.plugin import TopicFactory
 
 from .logfiles import DATA, case_figures, read_log
 
+TABLES = ("cases", "case_activities", "activities", "transitions", "positions")
 
-def test_replay_from_beginning_and_time(
+
+def test_replay_from_time_equals_rebuild(
     kafka: KafkaEndpoint, schema_registry: str, topic: TopicFactory, tmp_path: Path
 ) -> None:
     target = topic(partitions=2)
@@ -37,28 +42,49 @@ def test_replay_from_beginning_and_time(
         result = runner.invoke(app, [*args, *servers, *flags])
         assert result.exit_code == 0, result.output
 
+    def run_replay(db: Path, start: str) -> str:
+        replay = ["event-log", "replay", "--topic", target, "--db", str(db), "--from", start]
+        result = runner.invoke(app, [*replay, *servers])
+        assert result.exit_code == 0, result.output
+        return result.output
+
     run_import("roadtraffic100traces.csv", "keybus.eventlog.RoadFine")
+    stale = tmp_path / "stale.db"
+    run_replay(stale, "beginning")
     time.sleep(1.5)
-    between = datetime.now(UTC)
+    between = datetime.now(UTC).isoformat()
     time.sleep(1.5)
     run_import("running-example.csv", "keybus.eventlog.Compensation", "--allow-mixed-topic")
-    db = tmp_path / "projection.db"
-    replay = ["event-log", "replay", "--topic", target, "--db", str(db), *servers]
+    full, current, missing = tmp_path / "full.db", tmp_path / "current.db", tmp_path / "missing.db"
+    everything = run_replay(full, "beginning")
+    copy_database(full, current)
 
-    everything = runner.invoke(app, [*replay, "--from", "beginning"])
-    all_cases = EventLogProjection(db).summary()["cases"]
-    later = runner.invoke(app, [*replay, "--from", between.isoformat()])
-    projection = EventLogProjection(db)
+    outputs = {db.stem: run_replay(db, between) for db in (current, stale, missing)}
 
-    assert everything.exit_code == 0, everything.output
-    assert "applied 432 events" in everything.output
-    assert all_cases == 106
-    assert later.exit_code == 0, later.output
-    assert "applied 42 events" in later.output
-    assert projection.summary()["cases"] == 6
+    expected = dump(full)
+    assert "applied 432 events" in everything
+    assert len(expected["cases"]) == 106
+    assert "applied 0 events (42 read again but included already)" in outputs["current"]
+    assert "applied 42 events" in outputs["stale"]
+    assert "applied 432 events" in outputs["missing"]
+    for db in (current, stale, missing):
+        assert dump(db) == expected, db.stem
+    projection = EventLogProjection(current)
     for case_id, figures in case_figures(read_log(DATA / "running-example.csv")).items():
         stored = projection.case(case_id)
         assert stored is not None
         assert stored["events"] == figures["events"]
         assert stored["duration_ms"] == figures["duration_ms"]
     projection.close()
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """Copy a SQLite database, its write-ahead log included."""
+    with closing(sqlite3.connect(source)) as origin, closing(sqlite3.connect(target)) as copy:
+        origin.backup(copy)
+
+
+def dump(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Return every row of every table of an event-log database, sorted."""
+    with closing(sqlite3.connect(path)) as db:
+        return {table: sorted(db.execute(f"SELECT * FROM {table}").fetchall()) for table in TABLES}

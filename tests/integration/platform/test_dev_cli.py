@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -147,3 +149,89 @@ def test_topics_plan_follows_east_kafka_port(kafka: KafkaEndpoint, tmp_path: Pat
 
     assert planned.returncode == 2, planned.stderr
     assert f"+ create {name} partitions=1" in planned.stdout
+
+
+def test_dev_up_on_other_port_keeps_running_broker(dev_env: dict[str, str]) -> None:
+    pid_file = Path(dev_env["KEYBUS_HOME"]) / "clusters" / "east" / "kafka.pid"
+    properties = str(pid_file.parent / "server.properties")
+    running_port = dev_env["KEYBUS_EAST_KAFKA_PORT"]
+    moved_env = dict(dev_env, KEYBUS_EAST_KAFKA_PORT=str(free_port()))
+    try:
+        first = _run(["dev", "up"], dev_env)
+        pid = read_pid(pid_file)
+        began = time.monotonic()
+        moved = _run(["dev", "up"], moved_env)
+        moved_s = time.monotonic() - began
+        status = _run(["dev", "status"], moved_env)
+        alive = pid is not None and pid_alive(pid, properties)
+        metadata = AdminClient({"bootstrap.servers": f"127.0.0.1:{running_port}"}).list_topics(
+            timeout=10
+        )
+    finally:
+        down = _run(["dev", "down"], dev_env)
+
+    assert first.returncode == 0, first.stderr
+    assert moved.returncode == 1
+    assert moved_s < 15.0
+    assert f"already runs as pid {pid} at 127.0.0.1:{running_port}" in moved.stderr
+    assert f"set KEYBUS_EAST_KAFKA_PORT={running_port}" in moved.stderr
+    assert alive
+    assert metadata.brokers
+    assert f"127.0.0.1:{running_port} (setting: {moved_env['KEYBUS_EAST_KAFKA_PORT']})" in (
+        status.stdout
+    )
+    assert down.returncode == 0, down.stderr
+
+
+def test_dev_up_taken_registry_port_starts_nothing(dev_env: dict[str, str]) -> None:
+    cluster_folder = Path(dev_env["KEYBUS_HOME"]) / "clusters" / "east"
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        held_port = holder.getsockname()[1]
+        env = dict(dev_env, KEYBUS_EAST_REGISTRY_PORT=str(held_port))
+
+        began = time.monotonic()
+        result = _run(["dev", "up"], env)
+        elapsed_s = time.monotonic() - began
+
+    assert result.returncode == 1
+    assert f"port {held_port} on 127.0.0.1 is already in use" in result.stderr
+    assert "KEYBUS_EAST_REGISTRY_PORT" in result.stderr
+    assert elapsed_s < 15.0
+    assert not (cluster_folder / "kafka.pid").exists()
+    assert not (cluster_folder / "server.properties").exists()
+
+
+def test_dev_up_failure_stops_what_it_started(dev_env: dict[str, str]) -> None:
+    home = Path(dev_env["KEYBUS_HOME"])
+    env = dict(
+        dev_env,
+        KEYBUS_WEST_KAFKA_PORT=str(free_port()),
+        KEYBUS_WEST_CONTROLLER_PORT=str(free_port()),
+        KEYBUS_WEST_REGISTRY_PORT=str(free_port()),
+    )
+    # Storage formatted for another node id makes the west broker exit at start, after
+    # east's Kafka and registry have started.
+    west_data = home / "clusters" / "west" / "data"
+    west_data.mkdir(parents=True)
+    (west_data / "meta.properties").write_text(
+        "version=1\ncluster.id=AAAAAAAAAAAAAAAAAAAAAA\nnode.id=7\n"
+        "directory.id=AAAAAAAAAAAAAAAAAAAAAA\n"
+    )
+    east_pid_file = home / "clusters" / "east" / "kafka.pid"
+    registry_pid_file = home / "registries" / "east" / "registry.pid"
+    try:
+        result = _run(["dev", "up", "--regions", "east,west"], env)
+        registry_pid = read_pid(registry_pid_file)
+    finally:
+        down = _run(["dev", "down"], env)
+
+    assert result.returncode == 1
+    assert "Kafka cluster 'west' failed to start" in result.stderr
+    assert "stopped east Kafka (pid" in result.stderr
+    assert "stopped east registry (pid" in result.stderr
+    assert not east_pid_file.exists()
+    assert registry_pid is not None
+    assert not pid_alive(registry_pid, "registry\x00serve")
+    assert "east was not running" in down.stdout

@@ -2,25 +2,34 @@
 
 Events are published with the keybus producer. The projections run in this process,
 keep their SQLite files in a temporary folder and serve HTTP on a free loopback port.
+A projection that is not idempotent, defined here, checks that a replay from a time
+applies no event twice.
 """
 
 from __future__ import annotations
 
 import shutil
 import socket
-from datetime import timedelta
+import sqlite3
+import time
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any, ClassVar
 
 import httpx
 import pytest
 
+from keybus.catalog.com.example.access import DoorUnlocked
 from keybus.client import Producer
 from keybus.events import Event, utc_now
 from keybus.registry.client import RegistryClient
 from keybus.sourcing.errors import ProjectionError
 from keybus.sourcing.projections import (
+    Projection,
     ProjectionService,
     ProjectionStore,
+    ReplayResult,
+    SourceRecord,
     create_projection,
     dump_tables,
     replay_projection,
@@ -156,3 +165,78 @@ def test_taken_port_fails_start(kafka: KafkaEndpoint, schema_registry: str, tmp_
             service.start()
 
     assert f"failed to listen on 127.0.0.1:{port}" in str(caught.value)
+
+
+class UnlockCounts(Projection):
+    """Unlocks per lock, added up one event at a time, so an event applied twice counts twice."""
+
+    name: ClassVar[str] = "unlock-counts"
+    streams: ClassVar[tuple[str, ...]] = ("lock-devices",)
+    event_types: ClassVar[tuple[type[Event], ...]] = (DoorUnlocked,)
+    tables: ClassVar[dict[str, str]] = {"unlocks": "lock_id"}
+    idempotent: ClassVar[bool] = False
+
+    def create(self, db: sqlite3.Connection) -> None:
+        """Create the unlocks table."""
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS unlocks "
+            "(lock_id TEXT PRIMARY KEY, unlocks INTEGER NOT NULL)"
+        )
+
+    def apply(self, db: sqlite3.Connection, event: Event, record: SourceRecord) -> None:
+        """Add one unlock to the lock's count."""
+        if not isinstance(event, DoorUnlocked):
+            return
+        db.execute(
+            "INSERT INTO unlocks (lock_id, unlocks) VALUES (?, 1) "
+            "ON CONFLICT (lock_id) DO UPDATE SET unlocks = unlocks + 1",
+            (event.lock_id,),
+        )
+
+
+def test_replay_from_time_counts_once(
+    kafka: KafkaEndpoint, schema_registry: str, prefix: str, tmp_path: Path
+) -> None:
+    registry = RegistryClient(schema_registry)
+    access = access_history(30)
+    full, current = tmp_path / "full.sqlite", tmp_path / "current.sqlite"
+
+    def replay(path: Path, since: datetime | None = None) -> ReplayResult:
+        return replay_projection(
+            UnlockCounts(),
+            path,
+            bootstrap_servers=kafka.bootstrap_servers,
+            registry=registry,
+            topic_prefix=prefix,
+            since=since,
+        )
+
+    def rows(path: Path) -> dict[str, list[dict[str, Any]]]:
+        store = ProjectionStore(UnlockCounts(), path)
+        try:
+            return dump_tables(store)
+        finally:
+            store.close()
+
+    publish(kafka, schema_registry, prefix, access[:50])
+    replay(tmp_path / "stale.sqlite")
+    publish(kafka, schema_registry, prefix, access[50:70])
+    time.sleep(1.0)
+    middle = utc_now()
+    time.sleep(1.0)
+    publish(kafka, schema_registry, prefix, access[70:])
+    replay(full)
+    shutil.copy(full, current)
+
+    results = {
+        path.stem: replay(path, middle)
+        for path in (current, tmp_path / "stale.sqlite", tmp_path / "missing.sqlite")
+    }
+
+    expected = rows(full)
+    assert sum(row["unlocks"] for row in expected["unlocks"]) == 23
+    assert results["current"].records_reread > 0
+    assert results["stale"].records_reread == 0
+    assert results["missing"].rebuilt
+    for name, result in results.items():
+        assert rows(result.path) == expected, name

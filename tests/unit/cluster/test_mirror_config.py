@@ -94,3 +94,17 @@ def test_rendered_properties_override_file_values(tmp_path: Path) -> None:
 def test_unknown_topology_names_the_known_ones() -> None:
     with pytest.raises(ConfigurationError, match="Use one of: active-passive, active-active"):
         mirror_config_path("ring")
+
+
+def test_running_topology_read_from_properties(tmp_path: Path) -> None:
+    mirror = LocalMirrorMaker(name="topology", clusters={}, topology="active-active", home=tmp_path)
+    mirror.folder.mkdir(parents=True)
+    mirror.properties_path.write_text(mirror.render_properties())
+
+    assert mirror.running_topology() == "active-active"
+
+
+def test_running_topology_without_file_is_none(tmp_path: Path) -> None:
+    mirror = LocalMirrorMaker(name="topology", clusters={}, home=tmp_path)
+
+    assert mirror.running_topology() is None

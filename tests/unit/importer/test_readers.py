@@ -152,6 +152,32 @@ def test_row_cache_within_bound_keeps_rows(tmp_path: Path) -> None:
     assert list(cache.rows()) == kept
 
 
+def test_csv_field_over_default_limit_read(tmp_path: Path) -> None:
+    note = "x" * 1_500_000
+    path = tmp_path / "huge.csv"
+    path.write_text(f"case,note\nc1,{note}\nc2,short\n", encoding="utf-8")
+
+    rows = list(open_log(path).rows())
+
+    assert [row.values["note"] for row in rows] == [note, "short"]
+
+
+def test_xes_value_over_csv_limit_read(tmp_path: Path) -> None:
+    note = "x" * 1_500_000
+    path = tmp_path / "huge.xes"
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<log><trace>'
+        '<string key="concept:name" value="A"/>'
+        f'<event><string key="note" value="{note}"/></event>'
+        "</trace></log>\n",
+        encoding="utf-8",
+    )
+
+    rows = list(open_log(path).rows())
+
+    assert rows[0].values["note"] == note
+
+
 def test_csv_row_with_invalid_bytes_marked(tmp_path: Path) -> None:
     path = tmp_path / "log.csv"
     path.write_bytes(

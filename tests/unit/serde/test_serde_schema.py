@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from keybus.registry import InMemoryRegistry
+from keybus.schemas import Catalog
 from keybus.serde import AvroDeserializer, AvroSerializer, InvalidSchemaError, parse_schema
 
 
@@ -176,3 +178,49 @@ def test_fingerprint_ignores_spelling_of_primitives_and_key_order() -> None:
 
     assert spelled.fingerprint == bare.fingerprint
     assert reordered_a.fingerprint == reordered_b.fingerprint
+
+
+CATALOG_DIR = Path(__file__).parents[3] / "avro"
+
+
+@pytest.mark.parametrize(
+    ("schema", "diagnosis"),
+    [
+        (
+            {"type": "record", "name": "X", "fields": [{"name": "a", "type": "in"}]},
+            "Invalid schema at X.a: unknown type 'in'.",
+        ),
+        (
+            (CATALOG_DIR / "com.example.access.DoorUnlocked.avsc").read_text(),
+            "Invalid schema at com.example.access.DoorUnlocked.method: unknown type "
+            "'AccessMethod'.",
+        ),
+    ],
+    ids=["misspelt primitive", "type from another catalog file"],
+)
+def test_unknown_type_names_place_and_fix(schema: Any, diagnosis: str) -> None:
+    with pytest.raises(InvalidSchemaError) as caught:
+        parse_schema(schema)
+
+    message = str(caught.value)
+    assert message.startswith(diagnosis)
+    assert "define the named type at its first use in this schema" in message
+    assert "Catalog.load(root).event(event_type).schema" in message
+    assert "schema reference" in message
+
+
+def test_unknown_type_message_same_for_publish_dict_serializer() -> None:
+    schema = {"type": "record", "name": "X", "fields": [{"name": "a", "type": "in"}]}
+
+    with pytest.raises(InvalidSchemaError) as caught:
+        AvroSerializer(schema, InMemoryRegistry(), auto_register=True)
+
+    assert caught.value.path == "X.a"
+    assert caught.value.schema_name == "X"
+    assert "unknown type 'in'" in str(caught.value)
+
+
+def test_catalog_schema_with_types_inlined_parses() -> None:
+    event = Catalog.load(CATALOG_DIR).event("com.example.access.DoorUnlocked")
+
+    assert parse_schema(event.schema).name == "com.example.access.DoorUnlocked"

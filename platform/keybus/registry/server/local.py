@@ -13,6 +13,7 @@ import httpx
 
 from keybus.cluster import keybus_home, region_cluster
 from keybus.cluster.process import (
+    command_line,
     holder_text,
     is_port_free,
     log_tail,
@@ -25,7 +26,13 @@ from keybus.cluster.process import (
 from keybus.errors import KeybusError
 from keybus.settings import DEFAULT_REGION_PORTS, region_settings
 
-__all__ = ["LocalRegistry", "RegistryPortInUseError", "RegistryStartError", "region_registry"]
+__all__ = [
+    "LocalRegistry",
+    "RegistryPortInUseError",
+    "RegistryPortMismatchError",
+    "RegistryStartError",
+    "region_registry",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +58,32 @@ class RegistryPortInUseError(RegistryStartError):
             f"{setting}."
         )
         self.name = name
+        self.port = port
+
+
+class RegistryPortMismatchError(RegistryStartError):
+    """A local registry already runs, but on another port than the one requested now."""
+
+    def __init__(self, name: str, pid: int, running_port: int, port: int) -> None:
+        if name in DEFAULT_REGION_PORTS:
+            setting = f"KEYBUS_{name.upper()}_REGISTRY_PORT"
+            default = DEFAULT_REGION_PORTS[name][2]
+            use = f"unset {setting}" if running_port == default else f"set {setting}={running_port}"
+            fix = (
+                f"To use the running registry, {use}. To move it to port {port}, run "
+                f"`keybus dev down --regions {name}` first."
+            )
+            source = f"{setting} sets port {port}"
+        else:
+            fix = "Use the running port, or stop the registry first to start it on the new one."
+            source = f"port {port} was requested"
+        super().__init__(
+            f"Registry '{name}' already runs as pid {pid} at http://127.0.0.1:{running_port}, "
+            f"but {source}. {fix}"
+        )
+        self.name = name
+        self.pid = pid
+        self.running_port = running_port
         self.port = port
 
 
@@ -85,6 +118,39 @@ class LocalRegistry:
         pid = read_pid(self.folder / "registry.pid")
         return pid if pid is not None and pid_alive(pid, _MARKER) else None
 
+    def running_port(self) -> int | None:
+        """Return the port the running registry listens on, from its command line, or None."""
+        pid = self.pid()
+        if pid is None:
+            return None
+        arguments = command_line(pid)
+        if "--port" not in arguments[:-1]:
+            return None
+        value = arguments[arguments.index("--port") + 1]
+        return int(value) if value.isdigit() else None
+
+    def running_url(self) -> str | None:
+        """Return the URL of the running registry, or None when it does not run."""
+        port = self.running_port()
+        return None if port is None else f"http://127.0.0.1:{port}"
+
+    def check_port(self) -> None:
+        """Raise unless this registry runs on its port, or it is stopped and the port is free.
+
+        Raises:
+            RegistryPortMismatchError: the registry already runs on another port.
+            RegistryPortInUseError: the registry is stopped and another process listens on
+                the port.
+        """
+        pid = self.pid()
+        if pid is None:
+            if not is_port_free(self.port):
+                raise RegistryPortInUseError(self.name, self.port, holder_text(self.port))
+            return
+        running_port = self.running_port()
+        if running_port is not None and running_port != self.port:
+            raise RegistryPortMismatchError(self.name, pid, running_port, self.port)
+
     def start(self) -> bool:
         """Start the registry unless it runs, and return False when it was already running.
 
@@ -93,13 +159,13 @@ class LocalRegistry:
         not this registry.
 
         Raises:
+            RegistryPortMismatchError: the registry already runs on another port.
             RegistryPortInUseError: another process listens on the port.
             RegistryStartError: the process exited or did not become ready in time.
         """
+        self.check_port()
         if self.pid() is not None:
             return False
-        if not is_port_free(self.port):
-            raise RegistryPortInUseError(self.name, self.port, holder_text(self.port))
         self.folder.mkdir(parents=True, exist_ok=True)
         command = [
             sys.executable, "-m", "keybus.cli", "registry", "serve",

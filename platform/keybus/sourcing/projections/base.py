@@ -41,8 +41,10 @@ class Projection(ABC):
     `event_types` it reads, creates its tables in `create`, and changes them for each
     event in `apply`. The runner calls `apply` in stream order per partition, inside a
     transaction that also stores the stream positions, so every event is applied once
-    per build. `apply` must be idempotent, because `keybus replay --from TIME` applies
-    the events after TIME again on top of the current rows.
+    per build. `keybus replay --from TIME` reads the records from TIME, or from the
+    stored position when that is earlier, again on top of the current rows. It passes
+    the records the database includes already to `apply` again only when `idempotent`
+    is True.
 
     Attributes:
         name: the projection's name in the registry, the CLI and the HTTP paths.
@@ -51,6 +53,8 @@ class Projection(ABC):
         tables: table name -> its key column, each served over HTTP.
         queries: query name -> SQL with a `:key` parameter, served over HTTP.
         upcasters: upcaster functions for old schema versions of `event_types`.
+        idempotent: whether applying an event the tables include already leaves them
+            unchanged. When False, a replay from a time skips such events.
     """
 
     name: ClassVar[str]
@@ -58,6 +62,7 @@ class Projection(ABC):
     event_types: ClassVar[Sequence[type[Event]]]
     tables: ClassVar[Mapping[str, str]]
     queries: ClassVar[Mapping[str, str]] = {}
+    idempotent: ClassVar[bool] = True
 
     def __init__(self, upcasters: Upcasters | None = None) -> None:
         self.upcasters = upcasters or Upcasters()

@@ -42,6 +42,8 @@ class ReplayResult:
         events_applied: the projection's applied-event counter afterwards.
         skipped: records that could not be decoded and were skipped.
         rebuilt: True when the database was built anew from the beginning.
+        records_reread: records read that the database included before the replay.
+            They were applied again when the projection is idempotent, else skipped.
     """
 
     path: Path
@@ -49,6 +51,7 @@ class ReplayResult:
     events_applied: int
     skipped: int
     rebuilt: bool
+    records_reread: int = 0
 
 
 def replay_projection(
@@ -64,16 +67,19 @@ def replay_projection(
 ) -> ReplayResult:
     """Rebuild a projection's database from the beginning, or replay it from `since`.
 
-    Without `since`, a new database is built next to `path` from the first record of
-    every source partition and then replaces `path`, so readers of the old file never
-    see a half-built model. With `since`, the existing database is rewound to the first
-    record at or after that time, and the events from there on are applied again. The
-    projection's `apply` must therefore be idempotent.
+    Without `since`, or when `path` does not exist, a new database is built next to
+    `path` from the first record of every source partition and then replaces `path`, so
+    readers of the old file never see a half-built model. With `since`, the existing
+    database keeps its rows, and each source partition is read again from the first
+    record at or after `since`, or from the database's stored position when that is
+    earlier. A partition the database has no position for is read from its beginning.
+    Records the database includes already are applied again when the projection is
+    idempotent and skipped otherwise, so the result equals a rebuild from the beginning.
 
     NOTE: stop the projection's live runner on `path` first. A runner writing the same
     file during a rebuild keeps writing to the replaced file, and its updates are lost.
     """
-    rebuilt = since is None
+    rebuilt = since is None or not path.exists()
     target = path.with_name(path.name + ".rebuild") if rebuilt else path
     if rebuilt:
         _remove_database(target)
@@ -82,7 +88,7 @@ def replay_projection(
         store, bootstrap_servers=bootstrap_servers, registry=registry, topic_prefix=topic_prefix
     )
     try:
-        runner.rewind(since)
+        runner.rewind(None if rebuilt else since)
         ends, left = runner.backlog()
         if on_plan is not None:
             on_plan(ReplayPlan(records=left, partitions=len(ends)))
@@ -95,15 +101,18 @@ def replay_projection(
         _remove_database(path)
         target.replace(path)
     logger.info(
-        "projection replayed name=%s path=%s since=%s records=%s applied=%s skipped=%s",
+        "projection replayed name=%s path=%s since=%s rebuilt=%s records=%s reread=%s "
+        "applied=%s skipped=%s",
         projection.name,
         path,
         since.isoformat() if since else "beginning",
+        rebuilt,
         read,
+        runner.reread,
         applied,
         runner.skipped,
     )
-    return ReplayResult(path, read, applied, runner.skipped, rebuilt)
+    return ReplayResult(path, read, applied, runner.skipped, rebuilt, runner.reread)
 
 
 def _close_without_wal(db: sqlite3.Connection) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -58,6 +59,12 @@ class ProjectionRunner:
         registry: the registry client, for writer schemas and upcasting.
         topic_prefix: prefix of the stream topics.
         on_batch: called after each committed batch, for metrics and tests.
+
+    Attributes:
+        skipped: records that could not be decoded.
+        included: the stored positions that `rewind` found, below which the database
+            includes every record already.
+        reread: records read below `included`.
     """
 
     def __init__(
@@ -78,6 +85,8 @@ class ProjectionRunner:
         )
         self.streams = {f"{topic_prefix}{stream}": stream for stream in self.projection.streams}
         self.skipped = 0
+        self.reread = 0
+        self.included: dict[tuple[str, int], int] = {}
         self.bootstrap_servers = bootstrap_servers
         self._last_error: object = None
         settings = {
@@ -114,22 +123,41 @@ class ProjectionRunner:
         return found
 
     def rewind(self, since: datetime | None) -> dict[tuple[str, int], int]:
-        """Set the stored positions to the first record at or after `since` (None: the start)."""
+        """Set the stored positions where reading starts: the beginning, or `since`.
+
+        With a time, each partition starts at its first record at or after `since`, or
+        at its stored position when that is earlier, so no record the database lacks is
+        passed over. A partition without a stored position starts at its beginning,
+        because the database contains none of its events. Records below the stored
+        positions count as already applied (see `included`).
+        """
         partitions = self.partitions()
-        if since is None:
-            positions = {(tp.topic, tp.partition): OFFSET_BEGINNING for tp in partitions}
-        else:
-            stamp_ms = int(since.timestamp() * 1000)
-            wanted = [TopicPartition(tp.topic, tp.partition, stamp_ms) for tp in partitions]
-            found = self._lookups.offsets_for_times(wanted, timeout=30)
-            positions = {}
-            for tp in found:
-                offset = tp.offset
-                if offset < 0:  # no record at or after the time: start at the end
-                    offset = watermarks(self._lookups, tp.topic, tp.partition)[1]
-                positions[(tp.topic, tp.partition)] = offset
+        stored = {} if since is None else self.store.positions()
+        at_time = {} if since is None else self._offsets_at(since, partitions)
+        positions = {}
+        for tp in partitions:
+            key = (tp.topic, tp.partition)
+            if key in stored:
+                positions[key] = min(stored[key], at_time[key])
+            else:
+                positions[key] = OFFSET_BEGINNING
+        self.included = stored
         self.store.set_positions(positions)
         return positions
+
+    def _offsets_at(
+        self, since: datetime, partitions: list[TopicPartition]
+    ) -> dict[tuple[str, int], int]:
+        stamp_ms = int(since.timestamp() * 1000)
+        wanted = [TopicPartition(tp.topic, tp.partition, stamp_ms) for tp in partitions]
+        found = self._lookups.offsets_for_times(wanted, timeout=30)
+        offsets = {}
+        for tp in found:
+            offset = tp.offset
+            if offset < 0:  # no record at or after the time: start at the end
+                offset = watermarks(self._lookups, tp.topic, tp.partition)[1]
+            offsets[(tp.topic, tp.partition)] = offset
+        return offsets
 
     def backlog(self) -> tuple[dict[tuple[str, int], int], int]:
         """Return the end offset of each partition with records left, and their count."""
@@ -246,15 +274,25 @@ class ProjectionRunner:
                 record = self._source(message)
                 records.append(record)
                 changed[(record.topic, record.partition)] = record.offset + 1
-                event = self._read(message, record)
-                if event is not None:
-                    self.projection.apply(db, event, record)
-                    applied += 1
+                applied += self._apply_record(db, message, record)
             self.store.advance(changed, applied)
         position.update(changed)
         if self.on_batch is not None:
             self.on_batch(BatchApplied(records, time.time()))
         return records
+
+    def _apply_record(self, db: sqlite3.Connection, message: Any, record: SourceRecord) -> int:
+        """Apply one record's event; return 1 when the database did not include it yet."""
+        repeated = record.offset < self.included.get((record.topic, record.partition), -1)
+        if repeated:
+            self.reread += 1
+            if not self.projection.idempotent:
+                return 0
+        event = self._read(message, record)
+        if event is None:
+            return 0
+        self.projection.apply(db, event, record)
+        return 0 if repeated else 1
 
     def _read(self, message: Any, record: SourceRecord) -> Any:
         try:

@@ -80,7 +80,10 @@ class ProjectionStore:
         )
 
     def events_applied(self) -> int:
-        """Return how many events were applied since the database was created."""
+        """Return how many events were applied since the database was created.
+
+        An event a replay from a time applies again is counted once.
+        """
         row = self.db.execute(
             "SELECT value FROM keybus_counters WHERE name = 'events_applied'"
         ).fetchone()
