@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import queue
-import re
 import socket
 import threading
 import time
@@ -33,7 +32,6 @@ __all__ = [
     "LibrdkafkaLog",
     "Producer",
     "check_brokers",
-    "check_topic_name",
     "parse_bootstrap_servers",
     "unreachable_error",
     "with_logger",
@@ -132,40 +130,6 @@ def _port(text: str) -> int | None:
     if not text.isdigit() or not 1 <= int(text) <= 65535:
         return None
     return int(text)
-
-
-MAX_TOPIC_NAME_LENGTH = 249
-"""Maximum length of a topic name (MAX_NAME_LENGTH of Kafka's internals.Topic class)."""
-
-_TOPIC_NAME = re.compile(r"[a-zA-Z0-9._-]+")
-
-
-def check_topic_name(name: str, setting: str) -> None:
-    """Raise unless `name` is a topic name Kafka accepts.
-
-    Kafka takes 1 to 249 ASCII letters, digits, `.`, `_` and `-`, except the names `.`
-    and `..`, the rule of `org.apache.kafka.common.internals.Topic.validate` in Kafka.
-
-    Args:
-        setting: the option that gave the name, for the error message.
-
-    Raises:
-        ConfigurationError: Kafka would reject the name.
-    """
-    if not name:
-        rule = "it is empty"
-    elif len(name) > MAX_TOPIC_NAME_LENGTH:
-        rule = f"it has {len(name)} characters, over Kafka's maximum of {MAX_TOPIC_NAME_LENGTH}"
-    elif name in (".", ".."):
-        rule = "Kafka reserves the names '.' and '..'"
-    elif not _TOPIC_NAME.fullmatch(name):
-        invalid = "".join(dict.fromkeys(c for c in name if not _TOPIC_NAME.fullmatch(c)))
-        rule = f"it contains {invalid!r}, and Kafka allows only ASCII letters, digits, . _ and -"
-    else:
-        return
-    raise ConfigurationError(
-        f"Topic name {name!r} ({setting}) is invalid: {rule}. Pass a valid name such as orders.v1."
-    )
 
 
 def check_brokers(

@@ -22,7 +22,6 @@ from keybus.kafka import (
     LibrdkafkaLog,
     Producer,
     check_brokers,
-    check_topic_name,
     parse_bootstrap_servers,
     unreachable_error,
 )
@@ -243,26 +242,3 @@ def test_check_tries_repeated_server_once() -> None:
 
     assert time.monotonic() - started < 1.0
     assert caught.value.message.count("refused the connection") == 1
-
-
-@pytest.mark.parametrize("name", ["orders", "orders.billing.dlq", "a_b-c.D9", "t" * 249, "..."])
-def test_valid_topic_name_passes(name: str) -> None:
-    check_topic_name(name, "--topic")
-
-
-@pytest.mark.parametrize(
-    ("name", "rule"),
-    [
-        ("", "it is empty"),
-        (".", "Kafka reserves the names '.' and '..'"),
-        ("..", "Kafka reserves the names '.' and '..'"),
-        ("t" * 250, "it has 250 characters, over Kafka's maximum of 249"),
-        ("bad topic", "it contains ' '"),
-        ("caf\u00e9/x y", "it contains '\u00e9/ '"),
-    ],
-)
-def test_invalid_topic_name_rejected(name: str, rule: str) -> None:
-    with pytest.raises(ConfigurationError) as raised:
-        check_topic_name(name, "--topic")
-
-    assert f"Topic name {name!r} (--topic) is invalid: {rule}" in raised.value.message

@@ -14,9 +14,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from keybus.cli.console import console, fail
-from keybus.cli.options import BootstrapServersOption
+from keybus.cli.options import BootstrapServersOption, check_topic_option
 from keybus.errors import KeybusError, clause
-from keybus.kafka import check_brokers, check_topic_name, unreachable_error
+from keybus.kafka import check_brokers, unreachable_error
 from keybus.registry import RegistryClient
 from keybus.retry.deadletters import (
     AGE_BUCKETS,
@@ -115,7 +115,7 @@ def _iso(time_ms: int) -> str:
 def _read(
     servers: str, topic: str, letter_filter: DeadLetterFilter, *, any_topic: bool
 ) -> list[DeadLetter]:
-    check_topic_name(topic, "the TOPIC argument")
+    check_topic_option(topic, "the TOPIC argument")
     check_brokers(servers)
     try:
         return read_dead_letters(servers, topic, letter_filter, any_topic=any_topic)

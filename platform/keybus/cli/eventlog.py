@@ -15,14 +15,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from keybus.cli.console import console, error_console, fail
-from keybus.cli.options import BootstrapServersOption, RegistryOption
+from keybus.cli.options import BootstrapServersOption, RegistryOption, check_topic_option
 from keybus.cli.paths import check_output_path, database_error
 from keybus.cluster.process import holder_text, is_port_free
 from keybus.errors import KeybusError, clause, counted
 from keybus.importer.http import projection_app
 from keybus.importer.projections import PROJECTION_NAME, EventLogProjection
 from keybus.importer.replay import Start, replay_projection
-from keybus.kafka import check_brokers, check_topic_name, unreachable_error
+from keybus.kafka import check_brokers, unreachable_error
 
 __all__ = ["app"]
 
@@ -68,7 +68,7 @@ def replay(
         _check_port(host, port)
     moment = _start(start)
     try:
-        check_topic_name(topic, "--topic")
+        check_topic_option(topic, "--topic")
         check_output_path(db, "--db")
         check_brokers(bootstrap_servers)
         model = EventLogProjection(db)

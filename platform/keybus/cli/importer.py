@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from keybus.cli.console import console, fail
-from keybus.cli.options import BootstrapServersOption, RegistryOption
+from keybus.cli.options import BootstrapServersOption, RegistryOption, check_topic_option
 from keybus.cli.paths import check_output_path
 from keybus.errors import KeybusError, counted
 from keybus.importer import (
@@ -31,7 +31,7 @@ from keybus.importer import (
 from keybus.importer.job import DEFAULT_BATCH_ROWS
 from keybus.importer.limits import PRODUCER_DEFAULT_BYTES
 from keybus.importer.schema import load_schema
-from keybus.kafka import check_brokers, check_topic_name
+from keybus.kafka import check_brokers
 
 __all__ = ["import_log"]
 
@@ -186,11 +186,13 @@ def import_log(  # noqa: PLR0917 - Typer takes one parameter per option
             "--new-rows-only and --allow-other-imports exclude each other: pass one."
         )
     try:
-        check_topic_name(topic, "--topic")
+        check_topic_option(topic, "--topic")
         if progress_topic is None:
-            check_topic_name(progress_topic_name(topic), "the progress topic derived from --topic")
+            check_topic_option(
+                progress_topic_name(topic), "the progress topic derived from --topic"
+            )
         else:
-            check_topic_name(progress_topic, "--progress-topic")
+            check_topic_option(progress_topic, "--progress-topic")
         mapping = _mapping(mapping_file, overrides)
         log = open_log(file, _format(log_format))
         if schema_out is not None:

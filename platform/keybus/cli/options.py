@@ -6,9 +6,11 @@ from typing import Annotated
 
 import typer
 
+from keybus.errors import ConfigurationError, InvalidTopicNameError
 from keybus.settings import local_bootstrap_servers, local_registry_url
+from keybus.types import check_topic_name
 
-__all__ = ["BootstrapServersOption", "RegistryOption"]
+__all__ = ["BootstrapServersOption", "RegistryOption", "check_topic_option"]
 
 BootstrapServersOption = Annotated[
     str,
@@ -33,3 +35,15 @@ RegistryOption = Annotated[
         "region at http://127.0.0.1:KEYBUS_EAST_REGISTRY_PORT (8081 unless set).",
     ),
 ]
+
+
+def check_topic_option(topic: str, setting: str) -> None:
+    """Raise unless `topic` is a valid Kafka topic name; `setting` names where it came from.
+
+    Raises:
+        ConfigurationError: the name breaks Kafka's rule; the message starts with `setting`.
+    """
+    try:
+        check_topic_name(topic)
+    except InvalidTopicNameError as exc:
+        raise ConfigurationError(f"{setting}: {exc.message}") from exc

@@ -12,9 +12,9 @@ import typer
 from pydantic import ValidationError
 
 from keybus.cli.console import fail
+from keybus.cli.options import check_topic_option
 from keybus.cluster.process import holder_text, is_port_free
 from keybus.errors import KeybusError
-from keybus.kafka import check_topic_name
 
 __all__ = ["app"]
 
@@ -113,8 +113,8 @@ def serve(
         settings = RegistrySettings(
             **{key: value for key, value in given.items() if value is not None}
         )
-        check_topic_name(settings.schemas_topic, "--schemas-topic")
-        check_topic_name(settings.coordination, "the coordination topic")
+        check_topic_option(settings.schemas_topic, "--schemas-topic")
+        check_topic_option(settings.coordination, "the coordination topic")
         _check_port(settings.host, settings.port)
         _configure_logging()
         serve_registry(settings)

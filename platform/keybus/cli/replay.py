@@ -13,10 +13,10 @@ from confluent_kafka import KafkaException
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from keybus.cli.console import console, fail
-from keybus.cli.options import BootstrapServersOption, RegistryOption
+from keybus.cli.options import BootstrapServersOption, RegistryOption, check_topic_option
 from keybus.cli.paths import check_output_path, database_error
 from keybus.errors import ConfigurationError, KeybusError, clause, counted
-from keybus.kafka import check_brokers, check_topic_name, unreachable_error
+from keybus.kafka import check_brokers, unreachable_error
 from keybus.registry.client import RegistryClient
 from keybus.sourcing.projections import (
     Projection,
@@ -118,7 +118,7 @@ def replay(
         chosen = create_projection(projection)
         moment = parse_since(since)
         if topic_prefix:
-            check_topic_name(topic_prefix, "--topic-prefix or KEYBUS_TOPIC_PREFIX")
+            check_topic_option(topic_prefix, "--topic-prefix or KEYBUS_TOPIC_PREFIX")
         path = database or DEFAULT_DATA_DIR / f"{projection}.sqlite"
         check_output_path(path, "--db", creates_folders=True)
         check_brokers(bootstrap_servers)
