@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from keybus.errors import ConfigurationError, InvalidTopicNameError
+from keybus.errors import InvalidTopicNameError
 from keybus.settings import local_bootstrap_servers, local_registry_url
 from keybus.types import check_topic_name
 
@@ -38,12 +38,15 @@ RegistryOption = Annotated[
 
 
 def check_topic_option(topic: str, setting: str) -> None:
-    """Raise unless `topic` is a valid Kafka topic name; `setting` names where it came from.
+    """Raise unless `topic` is a valid Kafka topic name.
+
+    Args:
+        setting: the option or argument that gave the name, put first in the message.
 
     Raises:
-        ConfigurationError: the name breaks Kafka's rule; the message starts with `setting`.
+        InvalidTopicNameError: the name breaks Kafka's rule.
     """
     try:
         check_topic_name(topic)
     except InvalidTopicNameError as exc:
-        raise ConfigurationError(f"{setting}: {exc.message}") from exc
+        raise InvalidTopicNameError(f"{setting}: {exc.message}", topic=topic) from exc
