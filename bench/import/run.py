@@ -24,7 +24,7 @@ one thread, and the raw producer only queues bytes that exist already. At a CPU 
 those two shares. The report also times two floors that any Python importer of the log
 pays, in CPU seconds: decompressing the file and extracting its attribute values with
 the reader's regular expression without building rows, and deriving the event ids. In
-the runs so far they took 0.8 to 1.0 of the raw loop's CPU, so they fill the other share
+the runs so far they took 0.7 to 1.0 of the raw loop's CPU, so they fill the other share
 nearly alone.
 """
 
