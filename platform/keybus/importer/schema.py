@@ -150,13 +150,19 @@ class LogScan:
 def infer_columns(
     rows: Iterable[SourceRow], mapping: LogMapping, *, infer_rows: int | None = None
 ) -> LogScan:
-    """Read every row once; infer attribute types from the first `infer_rows` rows (all)."""
+    """Read every row once; infer attribute types from the first `infer_rows` rows (all).
+
+    A row the reader could not read (`SourceRow.error`) names its columns but adds no
+    value, because the import rejects it and its values would widen the types of the
+    rows it publishes.
+    """
     seen: dict[str, None] = {}
     candidates: dict[str, _Candidates] = {}
     # Per attribute column: its name, its candidates and its missing values.
     tracked: list[tuple[str, _Candidates, frozenset[str]]] = []
     skipped = set(mapping.role_columns) | set(mapping.exclude)
     count = 0
+    readable = 0
     for source in rows:
         count += 1
         values = source.values
@@ -165,9 +171,13 @@ def infer_columns(
                 if column not in seen:
                     seen[column] = None
                     if column not in skipped:
-                        candidates[column] = _Candidates(missing=count > 1)
+                        # A column first seen after readable rows is missing from them.
+                        candidates[column] = _Candidates(missing=readable > 0)
                         tracked.append((column, candidates[column], mapping.missing_for(column)))
-        if infer_rows is not None and count > infer_rows:
+        if source.error is not None:
+            continue
+        readable += 1
+        if infer_rows is not None and readable > infer_rows:
             continue
         for column, stats, missing in tracked:
             value = values.get(column)

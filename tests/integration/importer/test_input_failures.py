@@ -66,6 +66,48 @@ def test_row_with_invalid_bytes_rejected_others_published(
     assert sorted(event["source_row"] for event in events) == [1, 2, 4]
 
 
+def test_invalid_bytes_row_keeps_column_types(
+    kafka: KafkaEndpoint, schema_registry: str, topic: TopicFactory, tmp_path: Path
+) -> None:
+    log = tmp_path / "amounts.csv"
+    log.write_bytes(
+        b"case:concept:name,concept:name,time:timestamp,amount\n"
+        b"c1,Create,2020-03-28T10:00:00Z,120\n"
+        b"c1,Pay,2020-03-28T11:00:00Z,\xff30\n"
+        b"c2,Create,2020-03-29T10:00:00Z,75\n"
+    )
+    target = topic(partitions=1)
+    progress = topic(partitions=1, config={"cleanup.policy": "compact"})
+    schema_path = tmp_path / "schema.avsc"
+
+    result = CliRunner().invoke(
+        app,
+        [
+            "import",
+            str(log),
+            "--topic",
+            target,
+            "--progress-topic",
+            progress,
+            "--rejects",
+            str(tmp_path / "rejects.jsonl"),
+            "--schema-out",
+            str(schema_path),
+            "--bootstrap-servers",
+            kafka.bootstrap_servers,
+            "--registry",
+            schema_registry,
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    attributes = {field["name"]: field["type"] for field in schema["fields"][-1]["type"]["fields"]}
+    assert attributes["amount"] == "long"
+    events = read_events(kafka.bootstrap_servers, schema_registry, target)
+    assert sorted(event["attributes"]["amount"] for event in events) == [75, 120]
+
+
 def test_registry_down_creates_no_topic(
     kafka: KafkaEndpoint, kafka_admin: AdminClient, tmp_path: Path
 ) -> None:

@@ -107,3 +107,25 @@ def test_reviewed_schema_with_unsupported_type_rejected() -> None:
         columns_from_schema(schema, "schema.avsc")
 
     assert "attribute field 'n' has type bytes" in caught.value.message
+
+
+def test_unreadable_rows_not_inferred() -> None:
+    rows = _rows([{"n": "1"}, {"n": "\ufffd", "extra": "x"}, {"n": "2"}])
+    rows[1] = rows[1]._replace(error="line 3 is not UTF-8 text")
+
+    scan = infer_columns(rows, LogMapping())
+
+    kinds = {a.column: (a.kind, a.nullable) for a in scan.attributes}
+    assert scan.rows == 3
+    assert kinds["n"] == (ColumnKind.LONG, False)
+    assert kinds["extra"] == (ColumnKind.STRING, True)
+
+
+def test_unreadable_first_row_leaves_columns_required() -> None:
+    rows = _rows([{}, {"n": "1"}, {"n": "2"}])
+    rows[0] = rows[0]._replace(error="line 2 has 4 fields, the header 3")
+
+    scan = infer_columns(rows, LogMapping())
+
+    assert scan.attributes[0].column == "n"
+    assert not scan.attributes[0].nullable
