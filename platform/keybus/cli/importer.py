@@ -115,7 +115,9 @@ def import_log(  # noqa: PLR0917 - Typer takes one parameter per option
         int,
         typer.Option(
             help="Largest record in bytes the producer sends (message.max.bytes). A row "
-            "whose record is larger than this or the topic's max.message.bytes is rejected."
+            "whose record is larger than this or the topic's max.message.bytes is rejected.",
+            min=1_000,
+            max=1_000_000_000,
         ),
     ] = PRODUCER_DEFAULT_BYTES,
     partitions: Annotated[int, typer.Option(help="Partitions when creating the topic.")] = 3,
@@ -195,10 +197,13 @@ def import_log(  # noqa: PLR0917 - Typer takes one parameter per option
             check_topic_option(progress_topic, "--progress-topic")
         mapping = _mapping(mapping_file, overrides)
         log = open_log(file, _format(log_format))
+        inputs = [path for path in (file, mapping_file, schema) if path is not None]
         if schema_out is not None:
-            check_output_path(schema_out, "--schema-out")
+            check_output_path(schema_out, "--schema-out", inputs=inputs)
         if not dry_run:
-            check_output_path(rejects or _default_rejects(log.name), "--rejects")
+            outputs = [] if schema_out is None else [schema_out]
+            rejects_path = rejects or _default_rejects(log.name)
+            check_output_path(rejects_path, "--rejects", inputs=[*inputs, *outputs])
         plan = plan_import(
             log,
             mapping,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from keybus.errors import ConfigurationError
@@ -10,7 +11,9 @@ from keybus.errors import ConfigurationError
 __all__ = ["check_output_path", "database_error"]
 
 
-def check_output_path(path: Path, option: str, *, creates_folders: bool = False) -> None:
+def check_output_path(
+    path: Path, option: str, *, creates_folders: bool = False, inputs: Sequence[Path] = ()
+) -> None:
     """Raise unless a command can create or replace the file at `path`.
 
     The folder must be writable even when the file exists, because files are replaced
@@ -19,13 +22,20 @@ def check_output_path(path: Path, option: str, *, creates_folders: bool = False)
     Args:
         option: the option that gave the path, for the error message.
         creates_folders: create the missing folders above `path` now.
+        inputs: the files the command reads, which `path` must not replace.
 
     Raises:
-        ConfigurationError: `path` is a folder, or its folder is missing, cannot be
-            created or is not writable.
+        ConfigurationError: `path` is a folder or one of `inputs`, or its folder is
+            missing, cannot be created or is not writable.
     """
     if path.is_dir():
         raise ConfigurationError(f"{option} {path} is a folder. Pass the path of a file.")
+    for source in inputs:
+        if _same_file(path, source):
+            raise ConfigurationError(
+                f"{option} {path} names the input file {source}, and writing it would "
+                "replace that file. Pass another path."
+            )
     folder = path.parent
     if creates_folders:
         try:
@@ -44,6 +54,12 @@ def check_output_path(path: Path, option: str, *, creates_folders: bool = False)
         raise ConfigurationError(
             f"Folder {folder} of {option} {path} is not writable. Pass a path in a writable folder."
         )
+
+
+def _same_file(path: Path, other: Path) -> bool:
+    if path.exists() and other.exists():
+        return path.samefile(other)
+    return path.resolve() == other.resolve()
 
 
 def database_error(path: Path, option: str, exc: Exception) -> ConfigurationError:

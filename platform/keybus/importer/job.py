@@ -26,6 +26,7 @@ from keybus.importer.limits import (
 from keybus.importer.mapping import LogMapping
 from keybus.importer.progress import (
     Progress,
+    check_no_collision,
     ensure_topic,
     progress_key,
     progress_topic_name,
@@ -286,6 +287,9 @@ class _ImportRun:
                 subject_strategy=producer.subject_strategy,
                 auto_register=True,
                 validate=False,
+            )
+            check_no_collision(
+                self.options.bootstrap_servers, [self.options.topic, self.progress_topic]
             )
             # Registering the schema first means that a registry that is down or rejects
             # the schema stops the import before it creates any topic.

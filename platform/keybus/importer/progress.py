@@ -17,10 +17,12 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import NewTopic
 
+from keybus.errors import ConfigurationError
 from keybus.kafka import AdminClient, Consumer
 
 __all__ = [
     "Progress",
+    "check_no_collision",
     "ensure_topic",
     "progress_key",
     "progress_topic_name",
@@ -84,6 +86,28 @@ class Progress:
         """Read a record value written by `to_json`."""
         data: dict[str, Any] = json.loads(value)
         return cls(**data)
+
+
+def check_no_collision(bootstrap_servers: str, names: list[str]) -> None:
+    """Raise unless each name is free or taken by the topic itself.
+
+    Kafka rejects a new topic whose name differs from an existing one only by `.` and
+    `_`, because both map to the same metric names.
+
+    Raises:
+        ConfigurationError: an existing topic collides with one of `names`.
+    """
+    admin = AdminClient({"bootstrap.servers": bootstrap_servers})
+    existing = admin.list_topics(timeout=_ADMIN_TIMEOUT_S).topics
+    by_metric_name = {topic.replace(".", "_"): topic for topic in existing}
+    for name in names:
+        other = by_metric_name.get(name.replace(".", "_"))
+        if other is not None and other != name:
+            raise ConfigurationError(
+                f"Topic {name} collides with the existing topic {other}: Kafka treats '.' "
+                "and '_' in topic names as the same. Choose a name that differs from "
+                f"{other} in more than '.' and '_'."
+            )
 
 
 def ensure_topic(

@@ -16,6 +16,7 @@ from confluent_kafka.admin import AdminClient
 from typer.testing import CliRunner
 
 from keybus.cli import app
+from keybus.registry.client import RegistryClient
 from keybus.testing import KafkaEndpoint, free_port
 from keybus.testing.plugin import TopicFactory
 
@@ -106,6 +107,38 @@ def test_invalid_bytes_row_keeps_column_types(
     assert attributes["amount"] == "long"
     events = read_events(kafka.bootstrap_servers, schema_registry, target)
     assert sorted(event["attributes"]["amount"] for event in events) == [75, 120]
+
+
+def test_colliding_topic_name_rejected_before_registration(
+    kafka: KafkaEndpoint, schema_registry: str, topic: TopicFactory, tmp_path: Path
+) -> None:
+    log = tmp_path / "orders.csv"
+    log.write_bytes(HEADER + ROWS[0] + ROWS[1])
+    existing = topic(name=f"import.collide{uuid.uuid4().hex[:8]}", partitions=1)
+    colliding = existing.replace(".", "_")
+
+    result = CliRunner().invoke(
+        app,
+        [
+            "import",
+            str(log),
+            "--topic",
+            colliding,
+            "--rejects",
+            str(tmp_path / "rejects.jsonl"),
+            "--bootstrap-servers",
+            kafka.bootstrap_servers,
+            "--registry",
+            schema_registry,
+        ],
+    )
+
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert result.exit_code == 1, result.output
+    assert len(errors) == 1, result.output
+    assert f"collides with the existing topic {existing}" in errors[0]
+    with RegistryClient(schema_registry) as registry:
+        assert not [s for s in registry.get_subjects() if s.startswith(colliding)]
 
 
 def test_registry_down_creates_no_topic(

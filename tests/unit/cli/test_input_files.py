@@ -267,3 +267,37 @@ def test_binary_catalog_schema_named(command: str, tmp_path: Path) -> None:
     error = _single_error(["schemas", command, "--catalog", str(catalog)])
 
     assert f"Cannot read schema file {schema}: it is not UTF-8 text (byte 0xda" in error
+
+
+@pytest.mark.parametrize("extra", [["--dry-run"], []])
+def test_schema_out_over_log_rejected(tmp_path: Path, extra: list[str]) -> None:
+    log = _event_log(tmp_path)
+
+    error = _single_error(
+        ["import", str(log), "--topic", "orders", "--schema-out", "./orders.csv", *extra]
+    )
+
+    assert "--schema-out orders.csv names the input file" in error
+    assert log.read_text() == _ROWS
+
+
+def test_rejects_over_schema_out_rejected(tmp_path: Path) -> None:
+    log = _event_log(tmp_path)
+
+    error = _single_error(
+        ["import", str(log), "--topic", "orders", "--schema-out", "s.avsc", "--rejects", "s.avsc"]
+    )
+
+    assert "--rejects s.avsc names the input file s.avsc" in error
+
+
+def test_message_max_bytes_out_of_range(tmp_path: Path) -> None:
+    log = _event_log(tmp_path)
+
+    result = runner.invoke(
+        app, ["import", str(log), "--topic", "orders", "--message-max-bytes", "0"]
+    )
+
+    assert result.exit_code == 2, result.output
+    assert "--message-max-bytes" in result.output
+    assert "Traceback" not in result.output
