@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 __all__ = [
     "ConfigurationError",
     "InvalidTopicNameError",
     "KeybusError",
     "clause",
     "counted",
+    "listed",
 ]
 
 
@@ -16,6 +19,20 @@ def counted(count: int, noun: str, plural: str | None = None) -> str:
     if count == 1:
         return f"{count} {noun}"
     return f"{count} {plural or noun + 's'}"
+
+
+def listed(items: Iterable[str], *, limit: int = 3, noun: str = "") -> str:
+    """Return the first `limit` items joined by commas, then how many more there are.
+
+    `noun` follows the count of the rest: `listed(names, noun="files")` ends in
+    "and 2 more files".
+    """
+    values = list(items)
+    joined = ", ".join(values[:limit])
+    if len(values) <= limit:
+        return joined
+    rest = f"{len(values) - limit} more {noun}".rstrip()
+    return f"{joined} and {rest}"
 
 
 def clause(part: object) -> str:

@@ -21,12 +21,12 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from confluent_kafka import KafkaError, KafkaException, TopicPartition
 
 from keybus.catalog import EVENT_TYPES
+from keybus.errors import listed
 from keybus.events.cloudevents import read_headers
 from keybus.importer.errors import MixedTopicError
 from keybus.kafka import Consumer
@@ -51,7 +51,7 @@ SAMPLED_RECORDS_PER_PARTITION = 5
 to the topic now.
 
 NOTE: this is a sample. A topic whose other events are all older than its last 5
-records in every partition passes this part of the check; only the catalog and the
+records in every partition passes this part of the check. Only the catalog and the
 registry can still name those events."""
 
 _OFFSET_TAIL_BASE = -2000
@@ -60,7 +60,6 @@ _OFFSET_TAIL_BASE = -2000
 _READ_TIMEOUT_S = 30.0
 _POLL_S = 0.1
 _AVRO_FULL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
-_LISTED = 3
 
 
 @dataclass(frozen=True)
@@ -108,14 +107,14 @@ class TopicEvidence:
         """Return the evidence as clauses joined by semicolons, for a one-line message."""
         clauses = []
         if self.catalog_types:
-            clauses.append(f"the event catalog assigns it {_listed(self.catalog_types)}")
+            clauses.append(f"the event catalog assigns it {listed(self.catalog_types)}")
         if self.subjects:
             # A topic_record subject names its record; a `-value` subject does not.
             named = [
                 subject if subject.endswith(name) else f"{subject} ({name})"
                 for subject, name in self.subjects
             ]
-            clauses.append(f"the registry has subjects {_listed(named)}")
+            clauses.append(f"the registry has subjects {listed(named)}")
         if self.sample.others:
             named = [
                 f"{event_type or '<no ce_type>'} from {source or '<no ce_source>'}"
@@ -123,7 +122,7 @@ class TopicEvidence:
             ]
             clauses.append(
                 f"{len(self.sample.others)} of its last {self.sample.read} records are "
-                f"{_listed(named)}"
+                f"{listed(named)}"
             )
         return "; ".join(clauses)
 
@@ -320,12 +319,3 @@ def _read_to_end(
         attributes = read_headers(list(headers.items()) if isinstance(headers, dict) else headers)
         kinds.append((attributes.type, attributes.source))
     return kinds
-
-
-def _listed(items: Iterable[str]) -> str:
-    """Return the first few items joined by commas, with how many more there are."""
-    values = list(items)
-    shown = ", ".join(values[:_LISTED])
-    if len(values) > _LISTED:
-        return f"{shown} and {len(values) - _LISTED} more"
-    return shown

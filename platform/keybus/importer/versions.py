@@ -18,13 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from keybus.errors import listed
 from keybus.importer.errors import EarlierImportError
 from keybus.importer.progress import Progress
 from keybus.importer.readers import EventLog
 
 __all__ = ["continued_import", "describe_import", "first_row_to_publish"]
-
-_LISTED = 3
 
 
 def first_row_to_publish(
@@ -123,7 +122,4 @@ def _ends_line(log: EventLog, size_bytes: int) -> bool:
 
 
 def _listed(imports: list[Progress]) -> str:
-    shown = ", ".join(describe_import(progress) for progress in imports[:_LISTED])
-    if len(imports) > _LISTED:
-        return f"{shown} and {len(imports) - _LISTED} more files"
-    return shown
+    return listed((describe_import(progress) for progress in imports), noun="files")

@@ -149,8 +149,8 @@ class ProjectionRunner:
         self, since: datetime, partitions: list[TopicPartition]
     ) -> dict[tuple[str, int], int]:
         stamp_ms = int(since.timestamp() * 1000)
-        wanted = [TopicPartition(tp.topic, tp.partition, stamp_ms) for tp in partitions]
-        found = self._lookups.offsets_for_times(wanted, timeout=30)
+        requests = [TopicPartition(tp.topic, tp.partition, stamp_ms) for tp in partitions]
+        found = self._lookups.offsets_for_times(requests, timeout=30)
         offsets = {}
         for tp in found:
             offset = tp.offset
